@@ -1,0 +1,61 @@
+# Store & Reply — every command a developer, CI and CodeBuild run.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+REGION ?= us-east-1
+export AWS_DEFAULT_REGION ?= $(REGION)
+export SAM_CLI_TELEMETRY := 0
+
+LOCK_FLAGS := --python-version 3.13 --generate-hashes --no-header --quiet
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The environment is rebuilt whenever a lock file changes.
+$(VENV)/.synced: requirements/bootstrap.txt requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
+	$(UV) pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --editable .
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.synced ## Create the virtual environment from the lock files
+
+.PHONY: lock
+lock: | $(BIN)/python ## Re-resolve the pinned dependencies (after editing pyproject.toml)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
+	sed -n '/^uv==/,/^[a-z]/p' requirements/dev.txt | sed '$$d' > requirements/bootstrap.txt
+	$(UV) pip compile pyproject.toml --python-version 3.13 --python-platform aarch64-manylinux2014 \
+		--no-header --quiet -o layers/shared/requirements.txt
+
+.PHONY: format
+format: venv ## Format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: lint
+lint: venv ## ruff, mypy, cfn-lint (source and expanded template), sam validate
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m devkit.lint template.yaml
+
+.PHONY: unit
+unit: venv ## Unit, handler and template tests
+	$(BIN)/pytest
+
+.PHONY: test
+test: lint unit ## Everything CI runs
+
+.PHONY: clean
+clean: ## Remove build output and the virtual environment
+	rm -rf .aws-sam $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
