@@ -1,0 +1,117 @@
+"""Values that cross the domain's boundary."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_MESSAGE_CHARS = 5_000
+MAX_USER_CHARS = 128
+UNDETERMINED_LANGUAGE = "und"
+
+
+def _encodable(value: str) -> str:
+    # JSON admits lone surrogates ("\ud800"); DynamoDB and the AI services need valid UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain a non-whitespace character")
+    return value
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must contain printable characters only")
+    return value
+
+
+UserName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_USER_CHARS,
+        description="Who sent the message: 1-128 printable characters",
+    ),
+    AfterValidator(_encodable),
+    AfterValidator(_printable),
+    AfterValidator(_not_blank),
+]
+MessageText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="The message: 1-5,000 characters"),
+    AfterValidator(_encodable),
+    AfterValidator(_not_blank),
+]
+
+
+class NewMessage(BaseModel):
+    """A message as a user sends it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+
+    user: UserName
+    message: MessageText
+
+
+class Reply(BaseModel):
+    """The thank-you text returned to the user."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    language: str
+    translated: bool
+    degraded: bool = Field(description="True when a service fault made the reply fall back")
+
+
+class StoredMessage(BaseModel):
+    """A message as it is kept in the message store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    user: str
+    message: str
+    language: str
+    reply: str
+    translated: bool
+    received_at: datetime
+
+
+class Receipt(BaseModel):
+    """What the service tells the user once their message is stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stored: StoredMessage
+    reply: Reply
+    language_degraded: bool
+
+    @property
+    def degraded(self) -> bool:
+        """True when language detection or translation fell back."""
+        return self.language_degraded or self.reply.degraded
+
+
+class HistoryPage(BaseModel):
+    """One page of a user's messages, newest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    messages: list[StoredMessage]
+    next_token: str | None
+
+
+class PagePosition(BaseModel):
+    """Where a history page ends: the time and id of its last (oldest) message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    received_at: datetime = Field(alias="t")
+    id: str = Field(alias="i", pattern=r"^[0-9a-f]{32}$")

@@ -1,0 +1,22 @@
+"""Configuration, read from the environment once and validated before the first request."""
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
+
+
+class Settings(BaseModel):
+    """Everything the service needs to know about where it runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3, max_length=255, alias="TABLE_NAME")
+    reply_message: str = Field(min_length=1, max_length=1_000, alias="REPLY_MESSAGE")
+    reply_language: str = Field(pattern=LANGUAGE_CODE, alias="REPLY_LANGUAGE")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "Settings":
+        """Build the settings from environment variables; a missing or bad one fails loudly."""
+        return cls.model_validate(dict(environ))

@@ -1,0 +1,32 @@
+"""Business metrics, sent as CloudWatch Embedded Metric Format through Powertools Metrics.
+
+Every function sets the executed version as the ``FunctionVersion`` dimension, so a canary's
+alarms can tell the new version's figures from the old one's.
+"""
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from store_reply.models import Receipt
+
+NAMESPACE = "StoreAndReply"
+VERSION_DIMENSION = "FunctionVersion"
+
+
+def tag_version(metrics: Metrics, version: str) -> None:
+    """Put the executed function version on every metric of this invocation."""
+    metrics.set_default_dimensions(**{VERSION_DIMENSION: version})
+
+
+def record_receipt(metrics: Metrics, receipt: Receipt) -> None:
+    """Count one stored message and its reply."""
+    metrics.add_metric(name="MessagesStored", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="MessageCharacters", unit=MetricUnit.Count, value=len(receipt.stored.message))
+    metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="TranslatedReplies", unit=MetricUnit.Count, value=int(receipt.reply.translated))
+    metrics.add_metric(name="DegradedReplies", unit=MetricUnit.Count, value=int(receipt.degraded))
+
+
+def record_store_failure(metrics: Metrics) -> None:
+    """Count one message that could not be stored."""
+    metrics.add_metric(name="StoreFailures", unit=MetricUnit.Count, value=1)
