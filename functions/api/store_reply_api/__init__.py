@@ -1,0 +1,1 @@
+"""The Store & Reply HTTP API function."""

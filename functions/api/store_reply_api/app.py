@@ -1,0 +1,93 @@
+"""HTTP API handler: routes to the Store & Reply service. No business rule lives here."""
+
+import os
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import TypeAdapter
+
+from store_reply.adapters.clients import build_clients
+from store_reply.models import MessageText, NewMessage, UserName
+from store_reply.service import StoreAndReply
+from store_reply.settings import Settings
+from store_reply.telemetry import NAMESPACE, record_receipt, tag_version
+from store_reply.wiring import build_service
+from store_reply_api.http_errors import register_error_handlers
+from store_reply_api.responses import History, MessageAccepted, SendAccepted
+
+logger = Logger()
+metrics = Metrics(namespace=NAMESPACE)
+app = APIGatewayRestResolver(enable_validation=True)
+register_error_handlers(app, logger, metrics)
+
+_user = TypeAdapter(UserName)
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def _service() -> StoreAndReply:
+    service: StoreAndReply = app.context["service"]
+    return service
+
+
+def _json(status: HTTPStatus, body: Any) -> Response[Any]:
+    return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/messages", summary="Send a message; get the reply in its language")
+def post_message(message: NewMessage) -> Response[MessageAccepted]:
+    """Store a message and reply in its language."""
+    receipt = _service().accept(message)
+    record_receipt(metrics, receipt)
+    return _json(HTTPStatus.CREATED, MessageAccepted.of(receipt).model_dump(mode="json"))
+
+
+@app.get("/send", summary="Send a message (the original demo's route)")
+def send(
+    user: Annotated[UserName, Query(description="Who sends the message")],
+    message: Annotated[MessageText, Query(description="The message")],
+) -> SendAccepted:
+    """Store a message and reply in its language, as the original demo's ``GET /send``."""
+    receipt = _service().accept(NewMessage(user=user, message=message))
+    record_receipt(metrics, receipt)
+    return SendAccepted.of(receipt)
+
+
+@app.get("/messages/<user>", summary="A user's messages, newest first (API key required)")
+def history(
+    user: Annotated[str, Path(description="The user, URL-encoded")],
+    limit: Annotated[int, Query(ge=1, le=100, description="Messages per page")] = 20,
+    next: Annotated[str | None, Query(description="Token from the previous page")] = None,
+) -> History:
+    """Read a page of a user's history."""
+    # REST APIs pass path parameters still percent-encoded.
+    name = _user.validate_python(unquote(user))
+    return History.of(name, _service().history(name, limit, next))
+
+
+def create_handler(build: Callable[[], StoreAndReply]) -> Handler:
+    """A Lambda handler that builds its service once, on its first invocation, with ``build``."""
+    built: list[StoreAndReply] = []
+
+    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not built:
+            built.append(build())
+        tag_version(metrics, context.function_version)
+        app.append_context(service=built[0])
+        return app.resolve(event, context)
+
+    return handler
+
+
+def _production_service() -> StoreAndReply:
+    return build_service(Settings.from_environ(os.environ), build_clients())
+
+
+lambda_handler = create_handler(_production_service)

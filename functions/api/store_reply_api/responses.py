@@ -1,0 +1,75 @@
+"""The shapes of the API's answers (they also document the OpenAPI schema)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from store_reply.models import HistoryPage, Receipt, StoredMessage
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class MessageAccepted(_Body):
+    """A stored message and the reply to it."""
+
+    id: str
+    user: str
+    language: str = Field(description="Detected language, or 'und' when detection failed")
+    reply: str
+    translated: bool
+    received_at: datetime = Field(alias="receivedAt")
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> "MessageAccepted":
+        """Describe a receipt."""
+        stored = receipt.stored
+        return cls(
+            id=stored.id,
+            user=stored.user,
+            language=stored.language,
+            reply=receipt.reply.text,
+            translated=receipt.reply.translated,
+            received_at=stored.received_at,
+        )
+
+
+class SendAccepted(MessageAccepted):
+    """The answer of the demo-compatible ``GET /send``: the reply is also under ``message``."""
+
+    message: str
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> "SendAccepted":
+        """Describe a receipt the way the original demo did, plus the new fields."""
+        return cls(message=receipt.reply.text, **MessageAccepted.of(receipt).model_dump())
+
+
+class HistoryEntry(_Body):
+    """One message of a user's history."""
+
+    id: str
+    message: str
+    language: str
+    reply: str
+    translated: bool
+    received_at: datetime = Field(alias="receivedAt")
+
+    @classmethod
+    def of(cls, stored: StoredMessage) -> "HistoryEntry":
+        """Describe a stored message."""
+        return cls.model_validate(stored.model_dump())
+
+
+class History(_Body):
+    """A page of a user's history, newest first."""
+
+    user: str
+    messages: list[HistoryEntry]
+    next: str | None = Field(description="Pass as ?next= to read the following page; null on the last page")
+
+    @classmethod
+    def of(cls, user: str, page: HistoryPage) -> "History":
+        """Describe a history page."""
+        return cls(user=user, messages=[HistoryEntry.of(m) for m in page.messages], next=page.next_token)
