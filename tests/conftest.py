@@ -1,0 +1,127 @@
+"""Fixtures shared by every test: events from events/, a Lambda context, AWS doubles."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from devkit.template import ROOT, load_template, table_definitions
+
+if TYPE_CHECKING:
+    from mypy_boto3_comprehend import ComprehendClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_translate import TranslateClient
+
+EVENTS = ROOT / "events"
+REGION = "us-east-1"
+TABLE_NAME = "store-and-reply-test"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An event from ``events/``, e.g. ``load_event("api/send")``."""
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of the Lambda context the functions read."""
+
+    function_name: str = "store-and-reply-test"
+    function_version: str = "7"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:store-and-reply-test:live"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test ever reaches real AWS: dummy credentials, one region, no profile."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StoreAndReply")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "store-and-reply")
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    """template.yaml as written."""
+    return load_template()
+
+
+@pytest.fixture
+def dynamodb(template: dict[str, Any]) -> Iterator["DynamoDBClient"]:
+    """A moto DynamoDB holding the template's table, created from its definition in template.yaml."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        (definition,) = table_definitions(template).values()
+        client.create_table(TableName=TABLE_NAME, **definition)
+        yield client
+
+
+@dataclass
+class Stubbed[ClientT: BaseClient]:
+    """A real boto3 client whose responses are queued on a botocore Stubber; ``calls`` lists the calls."""
+
+    client: ClientT
+    stubber: Stubber
+    calls: list[str]
+
+
+def _stubbed[ClientT: BaseClient](client: ClientT) -> Iterator[Stubbed[ClientT]]:
+    calls: list[str] = []
+    client.meta.events.register("before-parameter-build", lambda model, **_: calls.append(model.name))
+    with Stubber(client) as stubber:
+        yield Stubbed(client, stubber, calls)
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def comprehend() -> Iterator[Stubbed["ComprehendClient"]]:
+    yield from _stubbed(boto3.client("comprehend", region_name=REGION))
+
+
+@pytest.fixture
+def translate() -> Iterator[Stubbed["TranslateClient"]]:
+    yield from _stubbed(boto3.client("translate", region_name=REGION))
+
+
+def expect_language(comprehend: Stubbed["ComprehendClient"], *scores: tuple[str, float]) -> None:
+    """Queue one DetectDominantLanguage answer with these (language, score) pairs."""
+    comprehend.stubber.add_response(
+        "detect_dominant_language",
+        {"Languages": [{"LanguageCode": code, "Score": score} for code, score in scores]},
+    )
+
+
+def expect_translation(translate: Stubbed["TranslateClient"], text: str, target: str, result: str) -> None:
+    """Queue one TranslateText answer, checking it translates ``text`` from English to ``target``."""
+    translate.stubber.add_response(
+        "translate_text",
+        {"TranslatedText": result, "SourceLanguageCode": "en", "TargetLanguageCode": target},
+        {"Text": text, "SourceLanguageCode": "en", "TargetLanguageCode": target},
+    )
+
+
+def path_of(path: str) -> Path:
+    """A path inside the repository."""
+    return ROOT / path

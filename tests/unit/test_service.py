@@ -1,0 +1,115 @@
+"""The use cases, with fakes for every port."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from store_reply.errors import InvalidPageToken, StorageUnavailable
+from store_reply.models import NewMessage
+from store_reply.replies import ReplyTranslator
+from store_reply.service import StoreAndReply
+from tests.unit.fakes import FakeCache, FakeDetector, FakeStore, FakeTranslator
+
+REPLY = "Thank you for your message!"
+NOON = datetime(2026, 11, 26, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+def service(
+    detector: FakeDetector | None = None,
+    translator: FakeTranslator | None = None,
+    cache: FakeCache | None = None,
+    store: FakeStore | None = None,
+) -> StoreAndReply:
+    replies = ReplyTranslator(REPLY, "en", translator or FakeTranslator(), cache or FakeCache())
+    return StoreAndReply(detector or FakeDetector(), replies, store or FakeStore(), clock=lambda: NOON)
+
+
+def test_replies_in_the_detected_language_and_stores_the_message() -> None:
+    store = FakeStore()
+
+    receipt = service(store=store).accept(NewMessage(user="alice", message="Bonjour"))
+
+    assert receipt.reply.text == f"[fr] {REPLY}"
+    assert receipt.reply.translated
+    assert not receipt.degraded
+    assert store.messages == [receipt.stored]
+    assert receipt.stored.language == "fr"
+    assert receipt.stored.received_at == NOON
+
+
+def test_detection_failure_stores_the_message_as_undetermined_and_replies_untranslated() -> None:
+    translator = FakeTranslator()
+    store = FakeStore()
+
+    receipt = service(FakeDetector(fails=True), translator, store=store).accept(
+        NewMessage(user="alice", message="Bonjour")
+    )
+
+    assert receipt.stored.language == "und"
+    assert receipt.reply.text == REPLY
+    assert not receipt.reply.translated
+    assert receipt.degraded
+    assert translator.calls == []
+    assert len(store.messages) == 1
+
+
+def test_translation_failure_falls_back_and_is_degraded() -> None:
+    receipt = service(translator=FakeTranslator(fails=True)).accept(NewMessage(user="a", message="Hallo"))
+
+    assert receipt.reply.text == REPLY
+    assert receipt.degraded
+    assert receipt.stored.language == "fr"
+
+
+def test_store_failure_propagates_so_no_success_is_claimed() -> None:
+    with pytest.raises(StorageUnavailable):
+        service(store=FakeStore(broken=True)).accept(NewMessage(user="a", message="Hallo"))
+
+
+def test_each_language_is_translated_once_per_cache_lifetime() -> None:
+    translator, cache = FakeTranslator(), FakeCache()
+    first = service(translator=translator, cache=cache)
+    for _ in range(3):
+        first.accept(NewMessage(user="a", message="Bonjour"))
+    restarted = service(translator=translator, cache=cache)
+    restarted.accept(NewMessage(user="a", message="Bonjour"))
+
+    assert translator.calls == [(REPLY, "en", "fr")]
+
+
+def test_a_broken_cache_still_replies_translated() -> None:
+    translator = FakeTranslator()
+
+    receipt = service(translator=translator, cache=FakeCache(broken=True)).accept(
+        NewMessage(user="a", message="Bonjour")
+    )
+
+    assert receipt.reply.translated
+    assert not receipt.degraded
+
+
+def test_history_pages_newest_first_with_a_token() -> None:
+    store = FakeStore()
+    moments = iter(datetime(2026, 1, 1, 0, 0, s, tzinfo=UTC) for s in range(5))
+    writer = StoreAndReply(
+        FakeDetector("en"),
+        ReplyTranslator(REPLY, "en", FakeTranslator(), FakeCache()),
+        store,
+        clock=lambda: next(moments),
+    )
+    ids = [writer.accept(NewMessage(user="u", message=f"m{i}")).stored.id for i in range(5)]
+
+    pages, token = [], None
+    while True:
+        page = writer.history("u", 2, token)
+        pages.append([m.id for m in page.messages])
+        if page.next_token is None:
+            break
+        token = page.next_token
+
+    assert pages == [ids[4:2:-1], ids[2:0:-1], ids[0:1]]
+
+
+def test_history_rejects_a_token_it_did_not_issue() -> None:
+    with pytest.raises(InvalidPageToken):
+        service().history("u", 2, "bm90LWEtdG9rZW4")
