@@ -1,0 +1,93 @@
+"""Cold start of the API function next to the floor, each in fresh interpreters.
+
+Floor: ``import boto3`` and the same three clients the function builds.
+Handler: import the handler module and build its service (settings, clients, adapters).
+Both also answer one request with the AWS calls faked, so the comparison includes the
+first-request work (Powertools validation models, the DynamoDB and Comprehend calls).
+
+Run: .venv/bin/python bench/cold_start.py [runs]
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+
+FLOOR = """
+import time; start = time.perf_counter()
+import boto3
+from botocore.stub import Stubber
+session = boto3.Session()
+dynamodb = session.client("dynamodb")
+comprehend = session.client("comprehend")
+translate = session.client("translate")
+with Stubber(comprehend) as c, Stubber(dynamodb) as d:
+    c.add_response("detect_dominant_language", {"Languages": [{"LanguageCode": "en", "Score": 0.99}]})
+    d.add_response("put_item", {})
+    comprehend.detect_dominant_language(Text="Thanks for the help")
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "USER#a"}, "sk": {"S": "MSG#1"}})
+print((time.perf_counter() - start) * 1000)
+"""
+
+HANDLER = """
+import time; start = time.perf_counter()
+import json
+from botocore.stub import Stubber
+from store_reply_api.app import create_handler
+from store_reply.adapters.clients import build_clients
+from store_reply.settings import Settings
+from store_reply.wiring import build_service
+import os
+clients = build_clients()
+handler = create_handler(lambda: build_service(Settings.from_environ(os.environ), clients))
+class Context:
+    function_name = "bench"; function_version = "1"; memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"; aws_request_id = "r"
+event = {"httpMethod": "POST", "path": "/messages", "resource": "/messages", "body": json.dumps(
+    {"user": "alice", "message": "Thanks for the help"}), "isBase64Encoded": False, "headers": {},
+    "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+    "pathParameters": None, "requestContext": {"requestId": "r", "stage": "v1"}}
+with Stubber(clients.comprehend) as c, Stubber(clients.dynamodb) as d:
+    c.add_response("detect_dominant_language", {"Languages": [{"LanguageCode": "en", "Score": 0.99}]})
+    d.add_response("put_item", {})
+    assert handler(event, Context())["statusCode"] == 201
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def measure(code: str) -> float:
+    environment = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "TABLE_NAME": "bench",
+        "REPLY_MESSAGE": "Thank you for your message!",
+        "REPLY_LANGUAGE": "en",
+        "POWERTOOLS_SERVICE_NAME": "bench",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    }
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-X", "frozen_modules=on", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main(runs: int) -> None:
+    floor, handler = [], []
+    for _ in range(runs):  # interleaved, so drift on the machine hits both alike
+        floor.append(measure(FLOOR))
+        handler.append(measure(HANDLER))
+    floor_ms, handler_ms = statistics.median(floor), statistics.median(handler)
+    print(f"cold start, median of {runs} fresh interpreters")
+    print(f"  floor   (boto3 + 3 clients + 2 faked calls): {floor_ms:7.1f} ms")
+    print(f"  handler (import + build + 1 faked request):  {handler_ms:7.1f} ms")
+    print(f"  ratio: {handler_ms / floor_ms:.2f}x the floor (target <= 1.30x)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
