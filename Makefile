@@ -56,6 +56,10 @@ unit: venv ## Unit, handler and template tests
 .PHONY: test
 test: lint unit ## Everything CI runs
 
+.PHONY: build
+build: venv ## sam build: the functions and the layer for Lambda (arm64)
+	$(BIN)/sam build
+
 .PHONY: clean
 clean: ## Remove build output and the virtual environment
 	rm -rf .aws-sam $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
