@@ -56,6 +56,10 @@ unit: venv ## Unit, handler and template tests
 .PHONY: test
 test: lint unit ## Everything CI runs
 
+.PHONY: integration
+integration: venv ## Tests against a deployed stack: STACK_NAME=... AWS_REGION=... make integration
+	$(BIN)/pytest tests/integration
+
 .PHONY: build
 build: venv ## sam build: the functions and the layer for Lambda (arm64)
 	$(BIN)/sam build

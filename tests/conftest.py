@@ -50,8 +50,10 @@ def lambda_context() -> FakeLambdaContext:
 
 
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test ever reaches real AWS: dummy credentials, one region, no profile."""
+def aws_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test but the integration tests reaches real AWS: dummy credentials, one region, no profile."""
+    if request.node.get_closest_marker("integration"):
+        return
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
