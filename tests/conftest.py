@@ -12,11 +12,13 @@ from botocore.client import BaseClient
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from devkit.template import ROOT, load_template, table_definitions
+from devkit.resources import create_queues, create_tables, queue_arn
+from devkit.template import ROOT, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_translate import TranslateClient
 
 EVENTS = ROOT / "events"
@@ -71,13 +73,43 @@ def template() -> dict[str, Any]:
 
 
 @pytest.fixture
-def dynamodb(template: dict[str, Any]) -> Iterator["DynamoDBClient"]:
-    """A moto DynamoDB holding the template's table, created from its definition in template.yaml."""
+def moto() -> Iterator[None]:
+    """moto's in-memory AWS, for DynamoDB and SQS."""
     with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        (definition,) = table_definitions(template).values()
-        client.create_table(TableName=TABLE_NAME, **definition)
-        yield client
+        yield
+
+
+@pytest.fixture
+def dynamodb(moto: None, template: dict[str, Any]) -> "DynamoDBClient":
+    """A moto DynamoDB holding the template's table, created from its definition in template.yaml."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    create_tables(client, template, {"MessagesTable": TABLE_NAME})
+    return client
+
+
+@dataclass(frozen=True)
+class Queues:
+    """The template's queues in moto."""
+
+    client: "SQSClient"
+    url: str
+    arn: str
+    dead_letter_url: str
+
+
+@pytest.fixture
+def queues(moto: None, template: dict[str, Any]) -> Queues:
+    """moto SQS queues created from template.yaml: the message queue and its dead-letter queue."""
+    client = boto3.client("sqs", region_name=REGION)
+    urls = create_queues(
+        client, template, {"MessagesQueue": "test-messages", "MessagesDeadLetterQueue": "test-messages-dlq"}
+    )
+    return Queues(
+        client,
+        urls["MessagesQueue"],
+        queue_arn(client, urls["MessagesQueue"]),
+        urls["MessagesDeadLetterQueue"],
+    )
 
 
 @dataclass
@@ -112,6 +144,25 @@ def expect_language(comprehend: Stubbed["ComprehendClient"], *scores: tuple[str,
     comprehend.stubber.add_response(
         "detect_dominant_language",
         {"Languages": [{"LanguageCode": code, "Score": score} for code, score in scores]},
+    )
+
+
+def expect_languages(comprehend: Stubbed["ComprehendClient"], *codes: str | None) -> None:
+    """Queue one BatchDetectDominantLanguage answer: a language per document, None for a document error."""
+    comprehend.stubber.add_response(
+        "batch_detect_dominant_language",
+        {
+            "ResultList": [
+                {"Index": index, "Languages": [{"LanguageCode": code, "Score": 0.98}]}
+                for index, code in enumerate(codes)
+                if code is not None
+            ],
+            "ErrorList": [
+                {"Index": index, "ErrorCode": "INTERNAL_SERVER_ERROR", "ErrorMessage": "failed"}
+                for index, code in enumerate(codes)
+                if code is None
+            ],
+        },
     )
 
 

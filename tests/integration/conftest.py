@@ -18,6 +18,7 @@ import pytest
 
 STACK_NAME = os.environ.get("STACK_NAME", "")
 
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.path):

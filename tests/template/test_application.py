@@ -53,7 +53,11 @@ def test_only_comprehend_and_translate_are_granted_on_every_resource(expanded: d
         if statement["Resource"] == "*"
     }
 
-    assert wildcard_actions <= {"comprehend:DetectDominantLanguage", "translate:TranslateText"}
+    assert wildcard_actions <= {
+        "comprehend:DetectDominantLanguage",
+        "comprehend:BatchDetectDominantLanguage",
+        "translate:TranslateText",
+    }
 
 
 def test_every_function_logs_to_a_group_with_retention(expanded: dict[str, Any]) -> None:

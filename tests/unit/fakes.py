@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from store_reply.errors import LanguageDetectionFailed, StorageUnavailable, TranslationFailed
-from store_reply.models import PagePosition, StoredMessage
+from store_reply.models import MessageKey, StoredMessage
 
 
 @dataclass
@@ -18,6 +18,9 @@ class FakeDetector:
         if self.fails:
             raise LanguageDetectionFailed("throttled")
         return self.language
+
+    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
+        return [self.detect(text) for text in texts]
 
 
 @dataclass
@@ -51,15 +54,31 @@ class FakeCache:
 @dataclass
 class FakeStore:
     messages: list[StoredMessage] = field(default_factory=list)
+    claims: dict[tuple[str, str], MessageKey] = field(default_factory=dict)
     broken: bool = False
+    refuse: set[str] = field(default_factory=set)
 
     def save(self, message: StoredMessage) -> None:
         if self.broken:
             raise StorageUnavailable("table down")
+        self.messages = [m for m in self.messages if (m.user, m.id) != (message.user, message.id)]
         self.messages.append(message)
 
+    def save_all(self, messages: Sequence[StoredMessage]) -> set[str]:
+        if self.broken:
+            return {m.id for m in messages}
+        for message in messages:
+            if message.message not in self.refuse:
+                self.save(message)
+        return {m.id for m in messages if m.message in self.refuse}
+
+    def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+        if self.broken:
+            raise StorageUnavailable("table down")
+        return self.claims.setdefault((user, idempotency_key), candidate)
+
     def history(
-        self, user: str, limit: int, after: PagePosition | None
+        self, user: str, limit: int, after: MessageKey | None
     ) -> tuple[Sequence[StoredMessage], bool]:
         mine = sorted(
             (m for m in self.messages if m.user == user), key=lambda m: (m.received_at, m.id), reverse=True

@@ -8,7 +8,7 @@ import pytest
 from store_reply.adapters.dynamodb import DynamoMessageStore, DynamoTranslationCache
 from store_reply.adapters.language import AmazonTranslator, ComprehendLanguageDetector
 from store_reply.errors import LanguageDetectionFailed, StorageUnavailable, TranslationFailed
-from store_reply.models import NewMessage, StoredMessage
+from store_reply.models import MessageKey, NewMessage, StoredMessage
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.conftest import TABLE_NAME, expect_language
@@ -94,3 +94,106 @@ def test_a_missing_table_is_storage_unavailable(dynamodb: "DynamoDBClient") -> N
 
     with pytest.raises(StorageUnavailable):
         store.history("alice", 1, None)
+
+
+def test_batch_detection_sends_25_documents_a_call_each_under_5000_bytes(comprehend: Any) -> None:
+    texts = [f"Bonjour {i}" for i in range(26)]
+    texts[0] = "é" * 5_000  # 10,000 bytes of UTF-8
+    comprehend.stubber.add_response(
+        "batch_detect_dominant_language",
+        {
+            "ResultList": [
+                {"Index": i, "Languages": [{"LanguageCode": "fr", "Score": 0.9}]} for i in range(25)
+            ],
+            "ErrorList": [],
+        },
+    )
+    comprehend.stubber.add_response(
+        "batch_detect_dominant_language",
+        {"ResultList": [{"Index": 0, "Languages": [{"LanguageCode": "fr", "Score": 0.9}]}], "ErrorList": []},
+    )
+    sent: list[list[str]] = []
+    comprehend.client.meta.events.register(
+        "provide-client-params.comprehend.BatchDetectDominantLanguage",
+        lambda params, **_: sent.append(params["TextList"]),
+    )
+
+    languages = ComprehendLanguageDetector(comprehend.client).detect_all(texts)
+
+    assert languages == ["fr"] * 26
+    assert [len(chunk) for chunk in sent] == [25, 1]
+    assert max(len(text.encode()) for chunk in sent for text in chunk) < 5_000
+
+
+def test_batch_detection_failing_entirely_is_a_detection_failure(comprehend: Any) -> None:
+    comprehend.stubber.add_client_error("batch_detect_dominant_language", "ThrottlingException")
+
+    with pytest.raises(LanguageDetectionFailed):
+        ComprehendLanguageDetector(comprehend.client).detect_all(["Hallo", "Hej"])
+
+
+def stored_message(number: int, user: str = "batch") -> StoredMessage:
+    return StoredMessage(
+        id=f"{number:032x}",
+        user=user,
+        message=f"message {number}",
+        language="en",
+        reply="Thanks",
+        translated=False,
+        received_at=SAME_MILLISECOND,
+    )
+
+
+def test_save_all_writes_25_items_a_call(dynamodb: "DynamoDBClient") -> None:
+    calls: list[int] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.BatchWriteItem",
+        lambda params, **_: calls.append(len(params["RequestItems"][TABLE_NAME])),
+    )
+    store = DynamoMessageStore(dynamodb, TABLE_NAME)
+
+    not_stored = store.save_all([stored_message(n) for n in range(30)])
+
+    assert not_stored == set()
+    assert calls == [25, 5]
+    assert len(store.history("batch", 100, None)[0]) == 30
+
+
+def test_save_all_backs_off_between_retries_of_unprocessed_items(
+    dynamodb: "DynamoDBClient", monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+    store = DynamoMessageStore(dynamodb, TABLE_NAME, sleep=pauses.append)
+    monkeypatch.setattr(
+        dynamodb,
+        "batch_write_item",
+        lambda **request: {"UnprocessedItems": request["RequestItems"]},
+    )
+
+    not_stored = store.save_all([stored_message(1)])
+
+    assert not_stored == {stored_message(1).id}
+    assert len(pauses) == 3
+    assert all(0 <= pause <= 0.05 * 2**attempt for attempt, pause in enumerate(pauses, start=1))
+
+
+def test_an_idempotency_key_binds_its_first_claimant(dynamodb: "DynamoDBClient") -> None:
+    store = DynamoMessageStore(dynamodb, TABLE_NAME)
+    first = MessageKey(received_at=SAME_MILLISECOND, id="a" * 32)
+    second = MessageKey(received_at=datetime(2026, 11, 27, tzinfo=UTC), id="b" * 32)
+
+    assert store.claim("lee", "k-1", first) == first
+    assert store.claim("lee", "k-1", second) == first
+    assert store.claim("other-user", "k-1", second) == second
+
+
+def test_an_expired_claim_is_free_again(dynamodb: "DynamoDBClient") -> None:
+    now = [1_000_000.0]
+    store = DynamoMessageStore(dynamodb, TABLE_NAME, clock=lambda: now[0])
+    first = MessageKey(received_at=SAME_MILLISECOND, id="a" * 32)
+    later = MessageKey(received_at=datetime(2026, 11, 28, tzinfo=UTC), id="b" * 32)
+    store.claim("lee", "k-1", first)
+
+    now[0] += 25 * 3600
+
+    assert store.claim("lee", "k-1", later) == later

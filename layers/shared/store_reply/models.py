@@ -42,6 +42,12 @@ UserName = Annotated[
     AfterValidator(_printable),
     AfterValidator(_not_blank),
 ]
+IdempotencyKey = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="A client's key: re-sending it stores nothing new"),
+    AfterValidator(_encodable),
+    AfterValidator(_printable),
+]
 MessageText = Annotated[
     str,
     Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="The message: 1-5,000 characters"),
@@ -108,10 +114,44 @@ class HistoryPage(BaseModel):
     next_token: str | None
 
 
-class PagePosition(BaseModel):
-    """Where a history page ends: the time and id of its last (oldest) message."""
+class MessageKey(BaseModel):
+    """What identifies a stored message within its user's history: when it arrived, and its id."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     received_at: datetime = Field(alias="t")
     id: str = Field(alias="i", pattern=r"^[0-9a-f]{32}$")
+
+
+class Submission(BaseModel):
+    """A message that arrived in a batch, with the identity it is stored under.
+
+    ``ref`` is the caller's handle for the outcome. ``key`` is derived from the delivery, so a
+    redelivery is stored over itself; with an ``idempotency_key`` the first delivery's key wins.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    message: NewMessage
+    key: MessageKey
+    idempotency_key: str | None = None
+
+
+class BatchResult(BaseModel):
+    """What became of each submission of a batch, by ``ref``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    receipts: dict[str, Receipt]
+    failed: frozenset[str]
+
+
+class Rejection(BaseModel):
+    """A record that can never be processed: its body as received and why it was rejected."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    body: str
+    reason: str

@@ -12,7 +12,7 @@ import json
 from pydantic import ValidationError
 
 from store_reply.errors import InvalidPageToken
-from store_reply.models import PagePosition, StoredMessage
+from store_reply.models import MessageKey, StoredMessage
 
 MAX_TOKEN_CHARS = 256
 
@@ -24,13 +24,13 @@ def encode_token(last: StoredMessage) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str) -> PagePosition:
+def decode_token(token: str) -> MessageKey:
     """Read a token made by ``encode_token``; raise ``InvalidPageToken`` for anything else."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise InvalidPageToken("the page token is empty or too long")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        position = PagePosition.model_validate_json(raw)
+        position = MessageKey.model_validate_json(raw)
     except (binascii.Error, ValueError, ValidationError):
         raise InvalidPageToken("the page token was not issued by this service") from None
     if position.received_at.tzinfo is None:

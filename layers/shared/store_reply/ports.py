@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-from store_reply.models import PagePosition, StoredMessage
+from store_reply.models import MessageKey, Rejection, StoredMessage
 
 
 class LanguageDetector(Protocol):
@@ -11,6 +11,13 @@ class LanguageDetector(Protocol):
 
     def detect(self, text: str) -> str:
         """Return the language code with the highest score; raise ``LanguageDetectionFailed``."""
+        ...
+
+    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
+        """Detect each text's language in as few calls as possible; None where one text failed.
+
+        Raise ``LanguageDetectionFailed`` when the whole detection failed.
+        """
         ...
 
 
@@ -41,8 +48,28 @@ class MessageStore(Protocol):
         """Store one message; raise ``StorageUnavailable`` when it was not stored."""
         ...
 
+    def save_all(self, messages: Sequence[StoredMessage]) -> set[str]:
+        """Store messages in as few calls as possible; return the ids of those not stored."""
+        ...
+
+    def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+        """Bind a client's idempotency key to ``candidate`` unless it is bound already.
+
+        Return the key the message is stored under: ``candidate`` the first time, the first
+        claimant's afterwards. Raise ``StorageUnavailable`` when the claim could not be made.
+        """
+        ...
+
     def history(
-        self, user: str, limit: int, after: PagePosition | None
+        self, user: str, limit: int, after: MessageKey | None
     ) -> tuple[Sequence[StoredMessage], bool]:
         """Return up to ``limit`` messages older than ``after``, and whether more may follow."""
+        ...
+
+
+class RejectedRecords(Protocol):
+    """Where records that can never be processed are set aside, never dropped."""
+
+    def reject_all(self, rejections: Sequence[Rejection]) -> set[str]:
+        """Set the records aside; return the refs of those that could not be."""
         ...

@@ -2,11 +2,20 @@
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from store_reply.errors import LanguageDetectionFailed
-from store_reply.models import UNDETERMINED_LANGUAGE, HistoryPage, NewMessage, Receipt, StoredMessage
+from store_reply.errors import LanguageDetectionFailed, StorageUnavailable
+from store_reply.models import (
+    UNDETERMINED_LANGUAGE,
+    BatchResult,
+    HistoryPage,
+    MessageKey,
+    NewMessage,
+    Receipt,
+    StoredMessage,
+    Submission,
+)
 from store_reply.paging import decode_token, encode_token
 from store_reply.ports import LanguageDetector, MessageStore
 from store_reply.replies import ReplyTranslator
@@ -65,12 +74,63 @@ class StoreAndReply:
         self._store.save(stored)
         return Receipt(stored=stored, reply=reply, language_degraded=language_degraded)
 
+    def accept_batch(self, submissions: Sequence[Submission]) -> BatchResult:
+        """Reply to and store a batch: one detection call and one write per 25 messages.
+
+        A redelivered submission is stored over itself (its key derives from the delivery); one
+        with an idempotency key is stored under the key its first delivery claimed. Submissions
+        that could not be stored are returned in ``failed``; the others have a receipt.
+        """
+        languages, detection_failed = self._detect_all([s.message.message for s in submissions])
+        failed: set[str] = set()
+        receipts: dict[str, Receipt] = {}
+        for submission, language in zip(submissions, languages, strict=True):
+            try:
+                key = self._key_of(submission)
+            except StorageUnavailable as error:
+                logger.warning("Idempotency key not claimed, the record will be retried: %s", error)
+                failed.add(submission.ref)
+                continue
+            reply = self._replies.reply_in(language or UNDETERMINED_LANGUAGE)
+            stored = StoredMessage(
+                id=key.id,
+                user=submission.message.user,
+                message=submission.message.message,
+                language=language or UNDETERMINED_LANGUAGE,
+                reply=reply.text,
+                translated=reply.translated,
+                received_at=key.received_at,
+            )
+            receipts[submission.ref] = Receipt(
+                stored=stored, reply=reply, language_degraded=detection_failed or language is None
+            )
+        # Duplicates within the batch share one key: written once, settled together.
+        unique = {(r.stored.user, r.stored.received_at, r.stored.id): r.stored for r in receipts.values()}
+        not_stored = self._store.save_all(list(unique.values()))
+        for ref, receipt in list(receipts.items()):
+            if receipt.stored.id in not_stored:
+                failed.add(ref)
+                del receipts[ref]
+        return BatchResult(receipts=receipts, failed=frozenset(failed))
+
     def history(self, user: str, limit: int, page_token: str | None) -> HistoryPage:
         """Return a page of ``user``'s messages, newest first; raise ``InvalidPageToken``."""
         after = decode_token(page_token) if page_token is not None else None
         messages, more = self._store.history(user, limit, after)
         next_token = encode_token(messages[-1]) if more and messages else None
         return HistoryPage(messages=list(messages), next_token=next_token)
+
+    def _key_of(self, submission: Submission) -> MessageKey:
+        if submission.idempotency_key is None:
+            return submission.key
+        return self._store.claim(submission.message.user, submission.idempotency_key, submission.key)
+
+    def _detect_all(self, texts: list[str]) -> tuple[list[str | None], bool]:
+        try:
+            return self._detector.detect_all(texts), False
+        except LanguageDetectionFailed as error:
+            logger.warning("Languages not detected, storing the batch as undetermined: %s", error)
+            return [None] * len(texts), True
 
     def _detect(self, text: str) -> tuple[str, bool]:
         try:

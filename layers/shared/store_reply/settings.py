@@ -1,6 +1,7 @@
 """Configuration, read from the environment once and validated before the first request."""
 
 from collections.abc import Mapping
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,12 @@ class Settings(BaseModel):
     reply_language: str = Field(pattern=LANGUAGE_CODE, alias="REPLY_LANGUAGE")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> "Settings":
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
         """Build the settings from environment variables; a missing or bad one fails loudly."""
         return cls.model_validate(dict(environ))
+
+
+class QueueSettings(Settings):
+    """The queue consumer's settings: the service's, plus where rejected records go."""
+
+    dead_letter_queue_url: str = Field(pattern=r"^https?://", alias="DEAD_LETTER_QUEUE_URL")

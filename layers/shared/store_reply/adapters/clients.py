@@ -13,12 +13,14 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_translate import TranslateClient
 
 LANGUAGE_SERVICES = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
 )
 DATABASE = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3})
+QUEUE = DATABASE
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,8 @@ def build_clients(session: boto3.Session | None = None) -> AwsClients:
         comprehend=session.client("comprehend", config=LANGUAGE_SERVICES),
         translate=session.client("translate", config=LANGUAGE_SERVICES),
     )
+
+
+def build_sqs_client(session: boto3.Session | None = None) -> "SQSClient":
+    """The SQS client the queue consumer sets rejected records aside with."""
+    return (session or boto3.Session()).client("sqs", config=QUEUE)

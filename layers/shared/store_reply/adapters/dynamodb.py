@@ -3,24 +3,31 @@
 Keys (``pk``, ``sk``):
 - a message: ``USER#<user>`` / ``MSG#<received at, UTC, ms>#<id>``: newest first per user by ``sk``,
   and two messages of one user in one millisecond differ by id;
-- a translation: ``TRANSLATION#<language>`` / SHA-256 of the source text.
+- a translation: ``TRANSLATION#<language>`` / SHA-256 of the source text;
+- an idempotency claim: ``IDEMPOTENCY#<user>`` / ``KEY#<client's key>``, expiring through the
+  table's TTL attribute ``expiresAt``.
 """
 
 import hashlib
-from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from store_reply.errors import StorageUnavailable
-from store_reply.models import PagePosition, StoredMessage
+from store_reply.models import MessageKey, StoredMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, QueryInputTypeDef
 
 MESSAGE_PREFIX = "MSG#"
+BATCH_WRITE_ITEMS = 25  # BatchWriteItem's limit
+WRITE_ATTEMPTS = 4  # the first write and three retries of what DynamoDB left unprocessed
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 def _timestamp(moment: datetime) -> str:
@@ -64,9 +71,17 @@ def _message_from(item: dict[str, "AttributeValueTypeDef"]) -> StoredMessage:
 class DynamoMessageStore:
     """Stores messages and reads a user's history, newest first."""
 
-    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
+    def __init__(
+        self,
+        client: "DynamoDBClient",
+        table_name: str,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._sleep = sleep
+        self._clock = clock
 
     def save(self, message: StoredMessage) -> None:
         """Store one message."""
@@ -75,8 +90,62 @@ class DynamoMessageStore:
         except (ClientError, BotoCoreError) as error:
             raise StorageUnavailable(str(error)) from error
 
+    def save_all(self, messages: Sequence[StoredMessage]) -> set[str]:
+        """Store messages with ``BatchWriteItem``, 25 a call; return the ids not stored.
+
+        What DynamoDB leaves unprocessed is retried with jittered exponential backoff; what is
+        still unprocessed after the last attempt, or in a call that failed, is not stored.
+        """
+        not_stored: set[str] = set()
+        for start in range(0, len(messages), BATCH_WRITE_ITEMS):
+            chunk = messages[start : start + BATCH_WRITE_ITEMS]
+            # Typed loosely: requests go out as WriteRequestTypeDef and come back as its Output twin.
+            pending: Sequence[Any] = [{"PutRequest": {"Item": message_item(m)}} for m in chunk]
+            for attempt in range(WRITE_ATTEMPTS):
+                if attempt:
+                    self._sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not secrecy)
+                try:
+                    response = self._client.batch_write_item(RequestItems={self._table: pending})
+                except (ClientError, BotoCoreError):
+                    break
+                pending = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not pending:
+                    break
+            not_stored.update(str(request["PutRequest"]["Item"]["id"]["S"]) for request in pending)
+        return not_stored
+
+    def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+        """Bind an idempotency key to ``candidate`` with a conditional write; return the bound key."""
+        expires_at = int(self._clock() + IDEMPOTENCY_WINDOW.total_seconds())
+        item: dict[str, AttributeValueTypeDef] = {
+            "pk": {"S": f"IDEMPOTENCY#{user}"},
+            "sk": {"S": f"KEY#{idempotency_key}"},
+            "messageId": {"S": candidate.id},
+            "receivedAt": {"S": _timestamp(candidate.received_at)},
+            "expiresAt": {"N": str(expires_at)},
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                # An expired claim the TTL sweeper has not removed yet is free again.
+                ConditionExpression="attribute_not_exists(pk) OR expiresAt < :now",
+                ExpressionAttributeValues={":now": {"N": str(int(self._clock()))}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as taken:
+            bound: dict[str, Any] = cast("dict[str, Any]", taken.response).get("Item", {})
+            if not bound:
+                raise StorageUnavailable("idempotency claim taken but unreadable") from taken
+            return MessageKey(
+                received_at=datetime.fromisoformat(bound["receivedAt"]["S"]), id=bound["messageId"]["S"]
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise StorageUnavailable(str(error)) from error
+        return candidate
+
     def history(
-        self, user: str, limit: int, after: PagePosition | None
+        self, user: str, limit: int, after: MessageKey | None
     ) -> tuple[Sequence[StoredMessage], bool]:
         """Return up to ``limit`` messages older than ``after`` and whether more follow."""
         query: QueryInputTypeDef = {

@@ -1,0 +1,68 @@
+"""The template's tables and queues, created from their definitions in template.yaml.
+
+Tests (on moto) and the local stack use these, so neither keeps a second copy of a key schema,
+a redrive policy or a visibility timeout.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from devkit.template import Template, resources_of_type, table_definitions
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+# SQS attributes that CloudFormation and CreateQueue spell alike.
+QUEUE_ATTRIBUTES: "tuple[QueueAttributeNameType, ...]" = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+)
+
+
+def create_tables(client: "DynamoDBClient", template: Template, names: Mapping[str, str]) -> None:
+    """Create each table of the template under ``names[logical id]`` (kept if it exists)."""
+    existing = set(client.list_tables()["TableNames"])
+    for logical_id, definition in table_definitions(template).items():
+        if names[logical_id] not in existing:
+            client.create_table(TableName=names[logical_id], **definition)
+
+
+def create_queues(client: "SQSClient", template: Template, names: Mapping[str, str]) -> dict[str, str]:
+    """Create each queue of the template under ``names[logical id]``; return their URLs by logical id.
+
+    Dead-letter queues are created first, so a redrive policy can name its target's ARN.
+    """
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    urls: dict[str, str] = {}
+
+    def target_of(properties: dict[str, Any]) -> str | None:
+        arn = properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        return arn["Fn::GetAtt"][0] if isinstance(arn, dict) else None
+
+    ordered = sorted(queues, key=lambda name: target_of(queues[name].get("Properties", {})) is not None)
+    for logical_id in ordered:
+        properties = queues[logical_id].get("Properties", {})
+        attributes: dict[QueueAttributeNameType, str] = {
+            name: str(properties[name]) for name in QUEUE_ATTRIBUTES if name in properties
+        }
+        target = target_of(properties)
+        if target is not None:
+            target_arn = client.get_queue_attributes(QueueUrl=urls[target], AttributeNames=["QueueArn"])
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": target_arn["Attributes"]["QueueArn"],
+                    "maxReceiveCount": int(properties["RedrivePolicy"]["maxReceiveCount"]),
+                }
+            )
+        urls[logical_id] = client.create_queue(QueueName=names[logical_id], Attributes=attributes)["QueueUrl"]
+    return urls
+
+
+def queue_arn(client: "SQSClient", url: str) -> str:
+    """The ARN of the queue at ``url``."""
+    return client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -1,0 +1,1 @@
+"""The Store & Reply queue consumer function."""

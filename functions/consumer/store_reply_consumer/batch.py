@@ -1,0 +1,51 @@
+"""One batch of queue records: rejected records set aside, the rest replied to and stored together."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from store_reply.models import Rejection, Submission
+from store_reply.ports import RejectedRecords
+from store_reply.service import StoreAndReply
+from store_reply.telemetry import record_receipt
+from store_reply_consumer.records import read_record
+
+
+@dataclass(frozen=True)
+class QueueConsumer:
+    """What the consumer needs: the service, and where rejected records go."""
+
+    service: StoreAndReply
+    rejected: RejectedRecords
+
+
+def consume(
+    records: Sequence[SQSRecord], consumer: QueueConsumer, logger: Logger, metrics: Metrics
+) -> set[str]:
+    """Process a batch; return the message ids of the records to retry.
+
+    A record that can never succeed is sent to the dead-letter queue at once (no retries burnt)
+    and counts as done; if it cannot be sent there, it is retried, so it is never dropped.
+    """
+    read = [read_record(record) for record in records]
+    submissions = [item for item in read if isinstance(item, Submission)]
+    rejections = [item for item in read if isinstance(item, Rejection)]
+
+    retry: set[str] = set()
+    if rejections:
+        for rejection in rejections:
+            logger.warning("Record rejected", message_id=rejection.ref, reason=rejection.reason)
+        retry |= consumer.rejected.reject_all(rejections)
+    if submissions:
+        result = consumer.service.accept_batch(submissions)
+        for receipt in result.receipts.values():
+            record_receipt(metrics, receipt)
+        retry |= result.failed
+
+    metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=len(records) - len(retry))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(retry))
+    metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(rejections))
+    return retry

@@ -1,0 +1,58 @@
+"""The deployed queue path: real messages on the real queue, read back through the real API."""
+
+import json
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import boto3
+
+from tests.integration.conftest import Stack, http
+
+WAIT_SECONDS = 60
+
+
+def eventually[T](probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T:
+    """Poll ``probe`` until it returns something, or fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (found := probe()) is not None:
+            return found
+        time.sleep(2)
+    raise AssertionError(f"nothing arrived within {seconds} s")
+
+
+def test_a_queued_message_is_stored_and_readable(stack: Stack, test_user: str) -> None:
+    sqs = boto3.client("sqs")
+    sqs.send_message(
+        QueueUrl=stack.outputs["QueueUrl"], MessageBody=json.dumps({"user": test_user, "message": "Gracias"})
+    )
+
+    def stored() -> list[dict[str, str]] | None:
+        page = http("GET", stack.url(f"/messages/{quote(test_user)}"), headers={"x-api-key": stack.api_key})
+        return page.body["messages"] or None
+
+    (message,) = eventually(stored)
+    assert message["message"] == "Gracias"
+
+
+def test_a_poison_record_lands_in_the_dead_letter_queue_with_its_reason(stack: Stack, test_user: str) -> None:
+    sqs = boto3.client("sqs")
+    sent = sqs.send_message(QueueUrl=stack.outputs["QueueUrl"], MessageBody=json.dumps({"user": test_user}))
+
+    def rejected() -> dict[str, str] | None:
+        received = sqs.receive_message(
+            QueueUrl=stack.outputs["DeadLetterQueueUrl"],
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=5,
+        ).get("Messages", [])
+        for message in received:
+            if message["MessageAttributes"]["SourceMessageId"]["StringValue"] == sent["MessageId"]:
+                sqs.delete_message(
+                    QueueUrl=stack.outputs["DeadLetterQueueUrl"], ReceiptHandle=message["ReceiptHandle"]
+                )
+                return {"reason": message["MessageAttributes"]["RejectionReason"]["StringValue"]}
+        return None
+
+    assert eventually(rejected)["reason"] == "message: Field required"

@@ -1,0 +1,98 @@
+"""The queue path as deployed: queue, dead-letter queue, event source mapping, consumer permissions."""
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from devkit.template import expand, resources_of_type
+
+
+def resource(expanded: dict[str, Any], name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = expanded["Resources"][name]["Properties"]
+    return properties
+
+
+def consumer_timeout(expanded: dict[str, Any]) -> int:
+    return int(resource(expanded, "QueueConsumerFunction")["Timeout"])
+
+
+def test_the_queue_is_encrypted_and_redrives_to_a_dead_letter_queue(expanded: dict[str, Any]) -> None:
+    queue = resource(expanded, "MessagesQueue")
+
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["MessagesDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5
+
+
+def test_the_dead_letter_queue_keeps_messages_14_days_encrypted(expanded: dict[str, Any]) -> None:
+    dead_letters = resource(expanded, "MessagesDeadLetterQueue")
+
+    assert dead_letters["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert dead_letters["SqsManagedSseEnabled"] is True
+
+
+def test_the_visibility_timeout_is_at_least_six_consumer_timeouts(expanded: dict[str, Any]) -> None:
+    assert resource(expanded, "MessagesQueue")["VisibilityTimeout"] >= 6 * consumer_timeout(expanded)
+
+
+def test_the_consumer_is_subscribed_in_batches_reporting_item_failures(expanded: dict[str, Any]) -> None:
+    (mapping,) = resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["MessagesQueue", "Arn"]}
+    assert properties["BatchSize"] == 10
+    assert properties["MaximumBatchingWindowInSeconds"] > 0
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def test_the_consumer_reads_only_its_queue_and_writes_only_the_dead_letter_queue(
+    expanded: dict[str, Any],
+) -> None:
+    role = resource(expanded, "QueueConsumerFunctionRole")
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    sqs = {s["Sid"]: s for s in statements if any(a.startswith("sqs:") for a in _actions(s))}
+
+    assert sqs["ReadTheQueue"]["Resource"] == {"Fn::GetAtt": ["MessagesQueue", "Arn"]}
+    assert sqs["SetRejectedRecordsAside"]["Resource"] == {"Fn::GetAtt": ["MessagesDeadLetterQueue", "Arn"]}
+    assert _actions(sqs["SetRejectedRecordsAside"]) == ["sqs:SendMessage"]
+    assert not any("SQSQueueExecutionRole" in str(arn) for arn in role["ManagedPolicyArns"])
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_both_queues_refuse_unencrypted_transport(expanded: dict[str, Any]) -> None:
+    (policy,) = resources_of_type(expanded, "AWS::SQS::QueuePolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert policy["Properties"]["Queues"] == [{"Ref": "MessagesQueue"}, {"Ref": "MessagesDeadLetterQueue"}]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_consumer_knows_where_rejected_records_go(expanded: dict[str, Any]) -> None:
+    variables = resource(expanded, "QueueConsumerFunction")["Environment"]["Variables"]
+
+    assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": "MessagesDeadLetterQueue"}
+
+
+def test_outputs_name_the_queues(template: dict[str, Any]) -> None:
+    assert {"QueueUrl", "DeadLetterQueueUrl"} <= set(template["Outputs"])
+
+
+@pytest.mark.parametrize(("visibility", "flagged"), [(20, True), (180, False)])
+def test_lint_on_the_expanded_template_catches_a_visibility_timeout_below_the_function_timeout(
+    template: dict[str, Any], visibility: int, flagged: bool
+) -> None:
+    changed = copy.deepcopy(template)
+    changed["Resources"]["MessagesQueue"]["Properties"]["VisibilityTimeout"] = visibility
+
+    findings = lint(json.dumps(expand(changed), default=str), config=ManualArgs(regions=["us-east-1"]))
+
+    assert ("E3505" in {finding.rule.id for finding in findings}) is flagged
