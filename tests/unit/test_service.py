@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from store_reply.errors import InvalidPageToken, StorageUnavailable
-from store_reply.models import NewMessage
+from store_reply.models import MessageKey, NewMessage, Submission
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.unit.fakes import FakeCache, FakeDetector, FakeStore, FakeTranslator
@@ -113,3 +113,57 @@ def test_history_pages_newest_first_with_a_token() -> None:
 def test_history_rejects_a_token_it_did_not_issue() -> None:
     with pytest.raises(InvalidPageToken):
         service().history("u", 2, "bm90LWEtdG9rZW4")
+
+
+def submission(ref: str, user: str = "u", text: str = "Bonjour", key: str | None = None) -> Submission:
+    return Submission(
+        ref=ref,
+        message=NewMessage(user=user, message=text),
+        key=MessageKey(received_at=NOON, id=ref.rjust(32, "0")),
+        idempotency_key=key,
+    )
+
+
+def test_a_batch_reports_exactly_the_messages_not_stored() -> None:
+    store = FakeStore(refuse={"refused"})
+
+    result = service(store=store).accept_batch(
+        [submission("1"), submission("2", text="refused"), submission("3")]
+    )
+
+    assert result.failed == {"2"}
+    assert set(result.receipts) == {"1", "3"}
+    assert sorted(m.id[-1] for m in store.messages) == ["1", "3"]
+
+
+def test_a_batch_detection_failure_stores_everything_undetermined() -> None:
+    store = FakeStore()
+
+    result = service(FakeDetector(fails=True), store=store).accept_batch([submission("1"), submission("2")])
+
+    assert result.failed == frozenset()
+    assert {m.language for m in store.messages} == {"und"}
+    assert all(receipt.degraded for receipt in result.receipts.values())
+
+
+def test_one_idempotency_key_twice_in_a_batch_is_stored_once() -> None:
+    store = FakeStore()
+
+    result = service(store=store).accept_batch([submission("1", key="k"), submission("2", key="k")])
+
+    assert result.failed == frozenset()
+    assert len(store.messages) == 1
+    assert result.receipts["1"].stored.id == result.receipts["2"].stored.id
+
+
+def test_an_unclaimable_idempotency_key_fails_only_its_record() -> None:
+    class ClaimsDown(FakeStore):
+        def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+            raise StorageUnavailable("throttled")
+
+    store = ClaimsDown()
+
+    result = service(store=store).accept_batch([submission("1", key="k"), submission("2")])
+
+    assert result.failed == {"1"}
+    assert [m.id[-1] for m in store.messages] == ["2"]
