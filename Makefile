@@ -34,6 +34,7 @@ lock: | $(BIN)/python ## Re-resolve the pinned dependencies (after editing pypro
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
 	sed -n '/^uv==/,/^[a-z]/p' requirements/dev.txt | sed '$$d' > requirements/bootstrap.txt
+	$(UV) pip compile requirements/bench.in $(LOCK_FLAGS) -o requirements/bench.txt
 	$(UV) pip compile pyproject.toml --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header --quiet -o layers/shared/requirements.txt
 
@@ -59,6 +60,22 @@ test: lint unit ## Everything CI runs
 .PHONY: integration
 integration: venv ## Tests against a deployed stack: STACK_NAME=... AWS_REGION=... make integration
 	$(BIN)/pytest tests/integration
+
+PORT ?= 3000
+AWS_PORT ?= 3001
+
+.PHONY: start
+start: venv ## Run the whole application on 127.0.0.1 (API on PORT, AWS endpoint on AWS_PORT)
+	$(BIN)/python -m devkit.local start --port $(PORT) --aws-port $(AWS_PORT)
+
+.PHONY: send
+send: venv ## Send MESSAGE='{"user": ..., "message": ...}' to the running stack's queue
+	$(BIN)/python -m devkit.local send --aws-port $(AWS_PORT) '$(MESSAGE)'
+
+.PHONY: reset
+reset: ## Delete the local stack's data (.local/)
+	rm -rf .local
+	@echo "Cleared .local"
 
 .PHONY: build
 build: venv ## sam build: the functions and the layer for Lambda (arm64)

@@ -57,7 +57,7 @@ def post(user: str, message: str) -> dict[str, Any]:
 
 def main(messages: int) -> None:
     calls: collections.Counter[str] = collections.Counter()
-    real_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, the one funnel of every call
+    real_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # noqa: SLF001 (the one funnel of every call)
 
     def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         calls[f"{client.meta.service_model.service_name}:{operation}"] += 1

@@ -65,7 +65,7 @@ def batch(size: int) -> dict[str, Any]:
 
 def main() -> None:
     calls: collections.Counter[str] = collections.Counter()
-    real_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, the one funnel of every call
+    real_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # noqa: SLF001 (the one funnel of every call)
 
     def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         calls[f"{client.meta.service_model.service_name}:{operation}"] += 1

@@ -16,7 +16,7 @@ from store_reply.adapters.clients import build_clients
 from store_reply.models import MessageText, NewMessage, UserName
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
-from store_reply.telemetry import NAMESPACE, record_receipt, tag_version
+from store_reply.telemetry import NAMESPACE, record_history_read, record_receipt, tag_version
 from store_reply.wiring import build_service
 from store_reply_api.http_errors import register_error_handlers
 from store_reply_api.responses import History, MessageAccepted, SendAccepted
@@ -67,7 +67,9 @@ def history(
     """Read a page of a user's history."""
     # REST APIs pass path parameters still percent-encoded.
     name = _user.validate_python(unquote(user))
-    return History.of(name, _service().history(name, limit, next))
+    page = _service().history(name, limit, next)
+    record_history_read(metrics, len(page.messages))
+    return History.of(name, page)
 
 
 def create_handler(build: Callable[[], StoreAndReply]) -> Handler:

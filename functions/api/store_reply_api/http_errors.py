@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from store_reply.errors import InvalidPageToken, StorageUnavailable
-from store_reply.telemetry import record_store_failure
+from store_reply.telemetry import record_rejected_request, record_store_failure
 
 RETRY_AFTER_SECONDS = 2
 
@@ -41,6 +41,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[Any]:
+        record_rejected_request(metrics)
         problems = error.errors()
         if any(problem["type"] == "json_invalid" for problem in problems):
             return error_response(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON")
@@ -50,12 +51,14 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
 
     @app.exception_handler(ValidationError)
     def invalid_value(error: ValidationError) -> Response[Any]:
+        record_rejected_request(metrics)
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY, "The request is not valid", errors=_field_errors(error.errors())
         )
 
     @app.exception_handler(InvalidPageToken)
     def invalid_token(error: InvalidPageToken) -> Response[Any]:
+        record_rejected_request(metrics)
         return error_response(HTTPStatus.BAD_REQUEST, str(error), errors=[{"field": "query.next"}])
 
     @app.exception_handler(StorageUnavailable)
@@ -72,6 +75,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
     def not_found(_: NotFoundError) -> Response[Any]:
         # A declared path asked with another method reaches the function through the template's
         # ANY fallback, whose resource names the path.
+        record_rejected_request(metrics)
         event = app.current_event
         allowed = _methods_of(app, event.resource)
         if allowed:

@@ -1,7 +1,7 @@
 """Configuration, read from the environment once and validated before the first request."""
 
 from collections.abc import Mapping
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,11 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=3, max_length=255, alias="TABLE_NAME")
     reply_message: str = Field(min_length=1, max_length=1_000, alias="REPLY_MESSAGE")
     reply_language: str = Field(pattern=LANGUAGE_CODE, alias="REPLY_LANGUAGE")
+    language_services: Literal["aws", "offline"] = Field(
+        default="aws",
+        alias="LANGUAGE_SERVICES",
+        description="aws: Comprehend and Translate; offline: fastText and the reply catalogue (local stack)",
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:

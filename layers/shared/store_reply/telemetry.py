@@ -30,3 +30,14 @@ def record_receipt(metrics: Metrics, receipt: Receipt) -> None:
 def record_store_failure(metrics: Metrics) -> None:
     """Count one message that could not be stored."""
     metrics.add_metric(name="StoreFailures", unit=MetricUnit.Count, value=1)
+
+
+def record_history_read(metrics: Metrics, messages: int) -> None:
+    """Count one history page read and the messages it returned."""
+    metrics.add_metric(name="HistoryPagesRead", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="HistoryMessagesRead", unit=MetricUnit.Count, value=messages)
+
+
+def record_rejected_request(metrics: Metrics) -> None:
+    """Count one request refused for bad input."""
+    metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)

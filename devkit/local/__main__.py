@@ -1,0 +1,125 @@
+"""``python -m devkit.local start|reset|send``: what ``make start``, ``make reset`` and ``make send`` run."""
+
+import argparse
+import json
+import logging
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from devkit.local.stack import LocalOptions, LocalStack, PortInUse
+from devkit.template import TEMPLATE
+
+DEFAULTS = LocalOptions()
+
+
+def banner(stack: LocalStack, seconds: float) -> str:
+    """What the developer needs to use the running stack."""
+    options = stack.options
+    queue = stack.queue_urls.get("MessagesQueue", next(iter(stack.queue_urls.values()), ""))
+    dead_letters = stack.queue_urls.get("MessagesDeadLetterQueue", "")
+    api = options.api_url
+    lines = [
+        f"Store & Reply is running locally (started in {seconds:.1f} s). Press Ctrl-C to stop.",
+        "",
+        f"  API            {api}",
+        f"                 curl -s -X POST {api}/messages -H 'Content-Type: application/json' \\",
+        """                   -d '{"user": "alice", "message": "Bonjour, merci pour votre aide"}'""",
+        f"                 curl -s '{api}/send?user=alice&message=Danke%20sch%C3%B6n'",
+        f"                 curl -s {api}/messages/alice -H 'x-api-key: {stack.api_key}'",
+        f"  API key        {stack.api_key}",
+        f"  OpenAPI        {api}/openapi.json    Swagger UI  {api}/docs",
+        f"  AWS endpoint   {options.aws_endpoint}  (any credentials, region {options.region})",
+        f"  Table          {', '.join(stack.table_names.values())}",
+        f"  Queue          {queue}",
+        f"  Dead letters   {dead_letters}",
+        "  Send to the queue:",
+        """                 make send MESSAGE='{"user": "alice", "message": "Gracias"}'""",
+        f"                 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --region {options.region} \\",
+        f"                   --endpoint-url {options.aws_endpoint} sqs send-message \\",
+        f"                   --queue-url {queue} --message-body '...'",
+        f"  Data           {options.data_dir} (kept across restarts; make reset clears it)",
+        "  Code           edits under functions/ and layers/ apply on the next request or batch",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def start(options: LocalOptions) -> int:
+    """Run the stack until Ctrl-C (or SIGTERM)."""
+    started = time.monotonic()
+    stack = LocalStack(options)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stack.start()
+    except PortInUse as error:
+        print(f"make start: {error}; choose another with PORT=... or AWS_PORT=...", file=sys.stderr)
+        stack.stop()
+        return 1
+    except BaseException:
+        stack.stop()
+        raise
+    print(banner(stack, time.monotonic() - started), flush=True)
+    stop.wait()
+    print("Stopping...", flush=True)
+    stack.stop()
+    print("Stopped; local data saved.", flush=True)
+    return 0
+
+
+def reset(data_dir: Path) -> int:
+    """Delete the local data (items, queue messages, API key)."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    print(f"Cleared {data_dir}")
+    return 0
+
+
+def send(options: LocalOptions, body: str) -> int:
+    """Send one message to the running stack's queue."""
+    stack = LocalStack(options)
+    sqs = stack.client("sqs")
+    url = sqs.get_queue_url(QueueName=f"{options.stack_name}-MessagesQueue")["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=url, MessageBody=body)
+    print(json.dumps({"queue": url, "messageId": sent["MessageId"]}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devkit.local", description=__doc__)
+    parser.add_argument("command", choices=["start", "reset", "send"])
+    parser.add_argument("message", nargs="?", help="send: the message body")
+    parser.add_argument("--host", default=DEFAULTS.host)
+    parser.add_argument("--port", type=int, default=DEFAULTS.api_port, help="the API's port")
+    parser.add_argument("--aws-port", type=int, default=DEFAULTS.aws_port, help="the AWS endpoint's port")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULTS.data_dir)
+    parser.add_argument("--template", type=Path, default=TEMPLATE)
+    parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE")
+    arguments = parser.parse_intermixed_args(argv)
+    options = LocalOptions(
+        host=arguments.host,
+        api_port=arguments.port,
+        aws_port=arguments.aws_port,
+        data_dir=arguments.data_dir.resolve(),
+        template=arguments.template.resolve(),
+        parameters=dict(parameter.split("=", 1) for parameter in arguments.parameter),
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if arguments.command == "start":
+        return start(options)
+    if arguments.command == "reset":
+        return reset(options.data_dir)
+    if arguments.message is None:
+        parser.error("send needs the message body")
+    return send(options, arguments.message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

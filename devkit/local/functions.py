@@ -1,0 +1,163 @@
+"""Functions of the template run in worker processes, restarted when their code changes."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+WORKER_START_SECONDS = 60
+
+
+class InvocationFailed(Exception):
+    """The function raised, timed out or could not start; the message says which."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function of the template, as the local stack runs it."""
+
+    logical_id: str
+    name: str
+    handler: str
+    timeout: int
+    memory: int
+    environment: Mapping[str, str]
+    code_paths: Sequence[Path]  # the function's CodeUri, then its layers' ContentUri
+
+
+def code_fingerprint(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the code files: it changes when any file does."""
+    entries = []
+    for root in paths:
+        for folder, folders, files in os.walk(root):
+            folders[:] = [f for f in folders if f != "__pycache__"]
+            for file in files:
+                stat = Path(folder, file).stat()
+                entries.append((str(Path(folder, file)), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(entries))
+
+
+class FunctionRunner:
+    """Runs one function: one worker process, one invocation at a time, a fresh worker after a code edit."""
+
+    def __init__(self, spec: FunctionSpec, on_restart: Callable[[FunctionSpec], None] | None = None) -> None:
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
+        self._fingerprint = code_fingerprint(spec.code_paths)
+        self._on_restart = on_restart
+
+    def start(self) -> None:
+        """Start the worker and wait until the handler module is imported."""
+        with self._lock:
+            self._ensure_started()
+
+    def stop(self) -> None:
+        """Stop the worker."""
+        with self._lock:
+            self._stop()
+
+    def invoke(self, event: Mapping[str, Any], request_id: str | None = None) -> Any:
+        """Invoke the handler with ``event``; raise ``InvocationFailed`` as Lambda would report it."""
+        return self._request({"event": event, "request_id": request_id, "timeout": self.spec.timeout})
+
+    def openapi(self, options: Mapping[str, str]) -> str:
+        """The OpenAPI document of the function's Powertools resolver."""
+        result: str = self._request({"openapi": dict(options)})
+        return result
+
+    def _request(self, request: dict[str, Any]) -> Any:
+        with self._lock:
+            fingerprint = code_fingerprint(self.spec.code_paths)
+            if fingerprint != self._fingerprint:
+                self._fingerprint = fingerprint
+                self._stop()
+                if self._on_restart:
+                    self._on_restart(self.spec)
+            connection = self._ensure_started()
+            connection.send(request)
+            timeout = request.get("timeout", WORKER_START_SECONDS)
+            if not connection.poll(timeout):
+                self._stop()
+                raise InvocationFailed(f"Task timed out after {timeout:.2f} seconds")
+            try:
+                reply: dict[str, Any] = connection.recv()
+            except EOFError:
+                self._stop()
+                raise InvocationFailed("the function's process exited") from None
+            if "error" in reply:
+                raise InvocationFailed(reply["error"])
+            return reply["result"]
+
+    def _ensure_started(self) -> Connection:
+        if self._connection is not None and self._process is not None and self._process.poll() is None:
+            return self._connection
+        self._stop()
+        ours, theirs = socket.socketpair()
+        environment = {
+            **self.spec.environment,
+            "PYTHONPATH": os.pathsep.join(str(path) for path in self.spec.code_paths),
+        }
+        self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "devkit.local.worker", str(theirs.fileno()), self.spec.handler],
+            env=environment,
+            pass_fds=[theirs.fileno()],
+        )
+        theirs.close()
+        connection = Connection(ours.detach())
+        try:
+            if not connection.poll(WORKER_START_SECONDS):
+                raise InvocationFailed(f"{self.spec.logical_id} did not start in {WORKER_START_SECONDS} s")
+            hello = connection.recv()
+        except (EOFError, InvocationFailed) as error:
+            connection.close()
+            self._stop()
+            raise InvocationFailed(f"{self.spec.logical_id} exited while starting") from error
+        if not hello.get("ready"):
+            connection.close()
+            self._stop()
+            raise InvocationFailed(f"{self.spec.logical_id} failed to import its handler:\n{hello['error']}")
+        self._connection = connection
+        return connection
+
+    def _stop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+            self._process = None
+
+
+def wait_all(runners: Sequence[FunctionRunner]) -> None:
+    """Start every runner at once (their cold starts overlap), raising the first failure."""
+    errors: list[BaseException] = []
+
+    def start(runner: FunctionRunner) -> None:
+        try:
+            runner.start()
+        except BaseException as error:  # noqa: BLE001 (re-raised below, in the caller's thread)
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(runner,), daemon=True) for runner in runners]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max(0.0, WORKER_START_SECONDS - (time.monotonic() - started)))
+    if errors:
+        raise errors[0]

@@ -1,0 +1,247 @@
+"""API Gateway (REST, proxy integration) as the local stack serves it, from the expanded template.
+
+Routes, methods, API-key requirements and gateway responses come from the RestApi's OpenAPI body;
+each request becomes the proxy event API Gateway would send, and the function's answer becomes
+the HTTP response API Gateway would return.
+"""
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request, Response
+
+from devkit.template import Template, resources_of_type
+
+ANY = "x-amazon-apigateway-any-method"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method of one resource: which function answers it, and whether it needs an API key."""
+
+    function: str
+    api_key_required: bool
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource path of the API, e.g. ``/messages/{user}``, with its methods."""
+
+    path: str
+    pattern: re.Pattern[str]
+    operations: Mapping[str, Operation]  # "GET", ..., or "ANY"
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        # API Gateway prefers literal segments over parameters, and parameters over a greedy one.
+        segments = self.path.strip("/").split("/")
+        return (sum("{" in s for s in segments), -len(segments))
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """The routes of one REST API and its stage."""
+
+    stage: str
+    resources: tuple[Resource, ...]
+    gateway_responses: Mapping[str, Any]
+
+    def match(self, path: str) -> tuple[Resource, dict[str, str]] | None:
+        """The resource a path reaches, and its path parameters (still percent-encoded)."""
+        for resource in sorted(self.resources, key=lambda r: r.specificity):
+            if match := resource.pattern.fullmatch(path):
+                return resource, {name.replace("__", "+"): value for name, value in match.groupdict().items()}
+        return None
+
+    def routes(self) -> set[tuple[str, str]]:
+        """Every (method, path) the API serves; ``ANY`` stands for any method."""
+        return {(method, resource.path) for resource in self.resources for method in resource.operations}
+
+
+def _function_of(integration: Mapping[str, Any], alias_targets: Mapping[str, str]) -> str:
+    uri = integration["uri"]
+    text = uri["Fn::Sub"] if isinstance(uri, dict) else uri
+    found = re.search(r"functions/\$\{([A-Za-z0-9]+)(?:\.Arn)?\}", text)
+    if not found:
+        raise ValueError(f"cannot tell which function integration {uri!r} invokes")
+    return alias_targets.get(found.group(1), found.group(1))
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{([A-Za-z0-9_]+)\\\+\\\}", lambda m: f"(?P<{m.group(1)}__>.+)", re.escape(path))
+    regex = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", regex)
+    return re.compile(regex)
+
+
+def rest_apis(expanded: Template, alias_targets: Mapping[str, str]) -> list[RestApi]:
+    """The REST APIs of an expanded template."""
+    stages = {
+        stage["Properties"]["RestApiId"]["Ref"]: stage["Properties"]["StageName"]
+        for stage in resources_of_type(expanded, "AWS::ApiGateway::Stage").values()
+    }
+    apis = []
+    for logical_id, api in resources_of_type(expanded, "AWS::ApiGateway::RestApi").items():
+        body = api["Properties"]["Body"]
+        resources = []
+        for path, methods in body.get("paths", {}).items():
+            operations = {
+                ("ANY" if method == ANY else method.upper()): Operation(
+                    function=_function_of(operation["x-amazon-apigateway-integration"], alias_targets),
+                    api_key_required={"api_key": []} in operation.get("security", []),
+                )
+                for method, operation in methods.items()
+                if method == ANY or method in METHODS
+            }
+            resources.append(Resource(path, _pattern(path), operations))
+        apis.append(
+            RestApi(
+                stage=stages.get(logical_id, "local"),
+                resources=tuple(resources),
+                gateway_responses=body.get("x-amazon-apigateway-gateway-responses", {}),
+            )
+        )
+    return apis
+
+
+def proxy_event(
+    request: Request, api: RestApi, resource: Resource, path_parameters: dict[str, str], api_key: str | None
+) -> dict[str, Any]:
+    """The REST API proxy event for ``request``, as API Gateway builds it."""
+    now = datetime.now(UTC)
+    raw_path = request.environ.get("RAW_URI", request.path).split("?", 1)[0]
+    pairs = parse_qsl(request.query_string.decode(), keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in pairs:
+        multi_query.setdefault(name, []).append(value)
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        multi_headers.setdefault(name, []).append(value)
+    data = request.get_data()
+    content_type = request.headers.get("Content-Type", "")
+    is_text = not data or content_type.startswith(TEXT_TYPES)
+    try:
+        body: str | None = data.decode() if is_text else None
+    except UnicodeDecodeError:
+        body = None
+    encoded = body is None and bool(data)
+    if encoded:
+        body = base64.b64encode(data).decode()
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource.path,
+        "path": raw_path,
+        "httpMethod": request.method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "resourceId": "local",
+            "resourcePath": resource.path,
+            "httpMethod": request.method,
+            "path": f"/{api.stage}{raw_path}",
+            "stage": api.stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+            "domainName": request.host,
+            "identity": {
+                "sourceIp": request.remote_addr,
+                "userAgent": request.headers.get("User-Agent"),
+                "apiKey": api_key,
+                "apiKeyId": "local-api-key" if api_key else None,
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "user": None,
+                "userArn": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+            },
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def proxy_response(result: Any) -> Response:
+    """The HTTP response for a proxy integration's result; a malformed one is a 502, as deployed."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return json_response(502, {"message": "Internal server error"})
+    headers = Headers()
+    for name, value in (result.get("headers") or {}).items():
+        headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.remove(name)
+        for value in values:
+            headers.add(name, str(value))
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return Response(payload, status=result["statusCode"], headers=headers)
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response made by the gateway itself."""
+    return Response(
+        json.dumps(body), status=status, headers=dict(headers or {}), content_type="application/json"
+    )
+
+
+def gateway_response(api: RestApi, kind: str, request: Request, default: tuple[int, str]) -> Response:
+    """One of API Gateway's own responses, customised by the template's gateway responses if it says so."""
+    custom = api.gateway_responses.get(kind)
+    if custom is None:
+        return json_response(default[0], {"message": default[1]})
+    template = custom.get("responseTemplates", {}).get(
+        "application/json", json.dumps({"message": default[1]})
+    )
+    body = template.replace("$context.httpMethod", request.method).replace(
+        "$context.path", f"/{api.stage}{request.path}"
+    )
+    return Response(body, status=int(custom.get("statusCode", default[0])), content_type="application/json")
+
+
+Invoke = Callable[[str, dict[str, Any], str], Any]
+
+
+def handle(api: RestApi, request: Request, expected_key: str, invoke: Invoke) -> Response:
+    """Serve one request as API Gateway would: route, check the API key, invoke, map the answer."""
+    raw_path = request.environ.get("RAW_URI", request.path).split("?", 1)[0]
+    matched = api.match(raw_path)
+    if matched is None:
+        return gateway_response(
+            api, "MISSING_AUTHENTICATION_TOKEN", request, (403, "Missing Authentication Token")
+        )
+    resource, parameters = matched
+    operation = resource.operations.get(request.method) or resource.operations.get("ANY")
+    if operation is None:
+        return gateway_response(
+            api, "MISSING_AUTHENTICATION_TOKEN", request, (403, "Missing Authentication Token")
+        )
+    api_key = request.headers.get("x-api-key")
+    if operation.api_key_required and api_key != expected_key:
+        return gateway_response(api, "INVALID_API_KEY", request, (403, "Forbidden"))
+    event = proxy_event(request, api, resource, parameters, api_key if operation.api_key_required else None)
+    try:
+        result = invoke(operation.function, event, event["requestContext"]["requestId"])
+    except Exception:  # noqa: BLE001 (a failed invocation is a 502 to the caller, as deployed)
+        return json_response(502, {"message": "Internal server error"})
+    return proxy_response(result)

@@ -1,0 +1,362 @@
+"""The local stack: every piece of template.yaml running on loopback."""
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import swagger_ui_bundle
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from devkit.local import gateway
+from devkit.local.functions import FunctionRunner, FunctionSpec, wait_all
+from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
+from devkit.local.poller import QueueMapping, QueuePoller
+from devkit.local.state import LocalState
+from devkit.resources import create_queues, create_tables, queue_arn
+from devkit.template import TEMPLATE, Template, expand, load_template, resources_of_type
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+logger = logging.getLogger("devkit.local")
+
+# Variables of the developer's shell that a function may see; everything AWS comes from the stack.
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
+DOCS_PAGE = """<!doctype html>
+<html><head><title>Store &amp; Reply API (local)</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+</body></html>"""
+
+
+class PortInUse(Exception):
+    """A port the stack needs is taken."""
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """Where and how the local stack runs."""
+
+    host: str = "127.0.0.1"
+    api_port: int = 3000
+    aws_port: int = 3001
+    data_dir: Path = TEMPLATE.parent / ".local"
+    template: Path = TEMPLATE
+    region: str = "us-east-1"
+    stack_name: str = "store-and-reply-local"
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+
+def ensure_free(host: str, port: int) -> None:
+    """Raise ``PortInUse`` if something listens on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse(f"port {port} on {host} is in use") from None
+
+
+def local_api_key(data_dir: Path) -> str:
+    """The local API key: made once, kept with the local data."""
+    path = data_dir / "api-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def _alias_targets(expanded: Template) -> dict[str, str]:
+    """Alias and version logical ids mapped to the function they belong to."""
+    targets = {}
+    for kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        for name, resource in resources_of_type(expanded, kind).items():
+            targets[name] = resource["Properties"]["FunctionName"]["Ref"]
+    return targets
+
+
+class LocalStack:
+    """Starts and stops everything ``make start`` runs."""
+
+    def __init__(self, options: LocalOptions) -> None:
+        self.options = options
+        self.api_key = ""
+        self.source: Template = {}
+        self.expanded: Template = {}
+        self.api: gateway.RestApi | None = None
+        self.table_names: dict[str, str] = {}
+        self.queue_urls: dict[str, str] = {}
+        self.runners: dict[str, FunctionRunner] = {}
+        self.environments: dict[str, dict[str, str]] = {}
+        self._moto: ThreadedMotoServer | None = None
+        self._server: BaseWSGIServer | None = None
+        self._pollers: list[QueuePoller] = []
+        self._state: LocalState | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- start and stop -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every piece; raise ``PortInUse`` before starting any if a port is taken."""
+        options = self.options
+        for port in (options.api_port, options.aws_port):
+            ensure_free(options.host, port)
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        self.api_key = local_api_key(options.data_dir)
+        self.source = load_template(options.template)
+        self.expanded = expand(self.source, options.parameters, options.region, root=options.template.parent)
+
+        self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
+        self._moto.start()
+        dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
+        prefix = options.stack_name
+        self.table_names = {
+            name: f"{prefix}-{name}" for name in resources_of_type(self.source, "AWS::DynamoDB::Table")
+        }
+        create_tables(dynamodb, self.source, self.table_names)
+        queue_names = {name: f"{prefix}-{name}" for name in resources_of_type(self.source, "AWS::SQS::Queue")}
+        self.queue_urls = create_queues(sqs, self.source, queue_names)
+
+        self._state = LocalState(
+            path=options.data_dir / "state.json",
+            dynamodb=dynamodb,
+            sqs=sqs,
+            tables=self.table_names,
+            queues=self.queue_urls,
+            region=options.region,
+        )
+        items, messages = self._state.restore()
+        if items or messages:
+            logger.info("Restored %d items and %d queue messages from %s", items, messages, options.data_dir)
+        self._state.start()
+
+        resolver = self._resolver(sqs)
+        for spec in self._function_specs(resolver):
+            self.environments[spec.logical_id] = dict(spec.environment)
+            self.runners[spec.logical_id] = FunctionRunner(spec, on_restart=self._reloaded)
+        wait_all(list(self.runners.values()))
+
+        apis = gateway.rest_apis(self.expanded, _alias_targets(self.expanded))
+        self.api = apis[0] if apis else None
+        self._server = make_server(options.host, options.api_port, self._wsgi, threaded=True)
+        self._threads.append(threading.Thread(target=self._server.serve_forever, name="api", daemon=True))
+        self._pollers = [QueuePoller(mapping, sqs, self.invoke) for mapping in self._queue_mappings(sqs)]
+        for thread in [*self._threads, *self._pollers]:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop everything, saving the local data last."""
+        for poller in self._pollers:
+            poller.stop()
+        if self._server is not None:
+            self._server.shutdown()
+        for poller in self._pollers:
+            poller.join(timeout=5)
+        for runner in self.runners.values():
+            runner.stop()
+        if self._state is not None:
+            self._state.stop()
+        if self._moto is not None:
+            self._moto.stop()
+
+    # -- pieces ---------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the embedded AWS endpoint."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.options.aws_endpoint,
+            region_name=self.options.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 (moto accepts any key)
+        )
+
+    def invoke(self, function: str, event: dict[str, Any], request_id: str | None) -> Any:
+        """Invoke a function of the template by logical id."""
+        return self.runners[function].invoke(event, request_id)
+
+    def _resolver(self, sqs: Any) -> Resolver:
+        options, region = self.options, self.options.region
+        resources: dict[str, LocalResource] = {}
+        for name, table in self.table_names.items():
+            resources[name] = LocalResource(
+                table, {"Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"}
+            )
+        for name, url in self.queue_urls.items():
+            arn = queue_arn(sqs, url)
+            resources[name] = LocalResource(
+                url, {"Arn": arn, "QueueUrl": url, "QueueName": arn.rsplit(":", 1)[1]}
+            )
+        for name in resources_of_type(self.source, "AWS::Serverless::Function"):
+            function = f"{options.stack_name}-{name}"
+            arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}"
+            resources[name] = LocalResource(function, {"Arn": arn})
+        parameters = {
+            name: str(options.parameters.get(name, definition.get("Default", "")))
+            for name, definition in self.source.get("Parameters", {}).items()
+        }
+        return Resolver(
+            parameters=parameters,
+            resources=resources,
+            conditions=self.source.get("Conditions", {}),
+            region=region,
+            stack_name=options.stack_name,
+        )
+
+    def _function_specs(self, resolver: Resolver) -> Iterator[FunctionSpec]:
+        options = self.options
+        root = options.template.parent
+        globals_ = self.source.get("Globals", {}).get("Function", {})
+        layers = resources_of_type(self.source, "AWS::Serverless::LayerVersion")
+        expanded_functions = resources_of_type(self.expanded, "AWS::Lambda::Function")
+        passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        for name, function in resources_of_type(self.source, "AWS::Serverless::Function").items():
+            properties = expanded_functions[name]["Properties"]
+            source_properties = function.get("Properties", {})
+            layer_refs = source_properties.get("Layers", globals_.get("Layers", []))
+            layer_paths = [
+                root / layers[ref["Ref"]]["Properties"]["ContentUri"]
+                for ref in layer_refs
+                if isinstance(ref, dict) and ref.get("Ref") in layers
+            ]
+            code = root / source_properties.get("CodeUri", globals_.get("CodeUri", "."))
+            variables = resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+            function_name = resolver.ref(name)
+            environment = {
+                **passed,
+                **{key: str(value) for key, value in variables.items()},
+                "AWS_ENDPOINT_URL": options.aws_endpoint,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+                "AWS_REGION": options.region,
+                "AWS_DEFAULT_REGION": options.region,
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_LAMBDA_FUNCTION_NAME": function_name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+                "LAMBDA_TASK_ROOT": str(code),
+                "LANGUAGE_SERVICES": "offline",
+                "PYTHONUNBUFFERED": "1",
+            }
+            yield FunctionSpec(
+                logical_id=name,
+                name=function_name,
+                handler=properties["Handler"],
+                timeout=int(properties.get("Timeout", 3)),
+                memory=int(properties.get("MemorySize", 128)),
+                environment=environment,
+                code_paths=[code, *layer_paths],
+            )
+
+    def _queue_mappings(self, sqs: Any) -> list[QueueMapping]:
+        targets = _alias_targets(self.expanded)
+        mappings = []
+        for mapping in resources_of_type(self.expanded, "AWS::Lambda::EventSourceMapping").values():
+            properties = mapping["Properties"]
+            source = properties["EventSourceArn"]
+            if not (isinstance(source, dict) and source.get("Fn::GetAtt", [None])[0] in self.queue_urls):
+                continue
+            url = self.queue_urls[source["Fn::GetAtt"][0]]
+            function = properties["FunctionName"]["Ref"]
+            mappings.append(
+                QueueMapping(
+                    function=targets.get(function, function),
+                    queue_url=url,
+                    queue_arn=queue_arn(sqs, url),
+                    batch_size=int(properties.get("BatchSize", 10)),
+                    batching_window=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                    reports_item_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                )
+            )
+        return mappings
+
+    def _reloaded(self, spec: FunctionSpec) -> None:
+        logger.info("Code changed: %s restarts on this invocation", spec.logical_id)
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def _wsgi(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Any:
+        request = Request(environ)
+        started = time.monotonic()
+        response = self._respond(request)
+        logger.info(
+            "%s %s %d %.1f ms",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.path == "/openapi.json" and request.method == "GET":
+            return self._openapi()
+        if request.path in {"/docs", "/docs/"} and request.method == "GET":
+            return Response(DOCS_PAGE, content_type="text/html")
+        if request.path.startswith("/docs/static/") and request.method == "GET":
+            return self._static(request.path.removeprefix("/docs/static/"))
+        if self.api is None:
+            return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
+        return gateway.handle(self.api, request, self.api_key, self.invoke)
+
+    def _openapi(self) -> Response:
+        if self.api is None:
+            return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
+        function = next(iter(self.api.resources[0].operations.values())).function
+        document = json.loads(
+            self.runners[function].openapi(
+                {"title": "Store & Reply (local)", "version": "local", "url": self.options.api_url}
+            )
+        )
+        for path, operations in document.get("paths", {}).items():
+            for resource in self.api.resources:
+                if resource.path == path:
+                    for method, operation in operations.items():
+                        declared = resource.operations.get(method.upper())
+                        if declared and declared.api_key_required:
+                            operation["security"] = [{"api_key": []}]
+        return gateway.json_response(200, document)
+
+    def _static(self, name: str) -> Response:
+        folder = Path(swagger_ui_bundle.swagger_ui_path)
+        path = (folder / name).resolve()
+        if not path.is_file() or folder.resolve() not in path.parents:
+            return gateway.json_response(404, {"message": "Not found"})
+        kinds = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".html": "text/html"}
+        return Response(path.read_bytes(), content_type=kinds.get(path.suffix, "application/octet-stream"))
+
+
+@contextlib.contextmanager
+def running(options: LocalOptions) -> Iterator[LocalStack]:
+    """The local stack, started, and stopped on the way out."""
+    stack = LocalStack(options)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()

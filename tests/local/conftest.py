@@ -1,0 +1,148 @@
+"""The local stack, started as ``make start`` starts it, on free ports with its own data folder."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devkit.template import ROOT
+
+START_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class RunningStack:
+    """A ``python -m devkit.local start`` process and what it printed."""
+
+    process: subprocess.Popen[str]
+    api_port: int
+    aws_port: int
+    data_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def api_key(self) -> str:
+        return (self.data_dir / "api-key").read_text().strip()
+
+    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
+        data = (
+            body.encode()
+            if isinstance(body, str)
+            else (json.dumps(body).encode() if body is not None else None)
+        )
+        request = urllib.request.Request(self.api + path, data=data, method=method, headers=headers or {})  # noqa: S310
+        if data is not None and "Content-Type" not in (headers or {}):
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw = response.read()
+                return Reply(response.status, dict(response.headers), json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return Reply(error.code, dict(error.headers), json.loads(raw) if raw else None)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=f"http://127.0.0.1:{self.aws_port}",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def queue_url(self, logical_id: str) -> str:
+        url: str = self.client("sqs").get_queue_url(QueueName=f"store-and-reply-local-{logical_id}")[
+            "QueueUrl"
+        ]
+        return url
+
+    def stop(self) -> int:
+        """Ctrl-C, as a developer stops it; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_stack(
+    data_dir: Path, template: Path = ROOT / "template.yaml", api_port: int = 0, aws_port: int = 0
+) -> RunningStack:
+    """Start the stack and wait for its banner."""
+    api_port, aws_port = api_port or free_port(), aws_port or free_port()
+    command = [
+        sys.executable, "-m", "devkit.local", "start", "--port", str(api_port), "--aws-port", str(aws_port),
+        "--data-dir", str(data_dir), "--template", str(template),
+    ]  # fmt: skip
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(  # noqa: S603
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment, cwd=ROOT
+    )
+    stack = RunningStack(process, api_port, aws_port, data_dir)
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            stack.output.append(line)
+            if "is running locally" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + START_SECONDS
+    while not ready.wait(0.1):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stack.stop()
+            raise AssertionError("the local stack did not start:\n" + "".join(stack.output))
+    return stack
+
+
+def eventually[T](probe: Callable[[], T], seconds: float = 20) -> T:
+    """Poll until ``probe`` returns something truthy."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := probe():
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"nothing within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(tmp_path_factory.mktemp("local-data"))
+    yield running
+    running.stop()

@@ -1,0 +1,115 @@
+"""The local stack used as a developer uses it: HTTP on every route, messages on the queue."""
+
+import json
+from urllib.parse import quote
+
+from tests.local.conftest import RunningStack, eventually
+
+FRENCH = {"user": "alice", "message": "Bonjour, merci beaucoup pour votre aide"}
+
+
+def test_post_replies_in_the_senders_language(stack: RunningStack) -> None:
+    reply = stack.http("POST", "/messages", FRENCH)
+
+    assert reply.status == 201
+    assert reply.body["language"] == "fr"
+    assert reply.body["reply"] == "Merci pour votre message !"
+    assert reply.body["translated"] is True
+
+
+def test_send_answers_like_the_demo(stack: RunningStack) -> None:
+    reply = stack.http("GET", f"/send?user=bruno&message={quote('Vielen Dank für die schnelle Antwort')}")
+
+    assert reply.status == 200
+    assert reply.body["message"] == "Vielen Dank für Ihre Nachricht!"
+
+
+def test_a_language_outside_the_catalogue_takes_the_degraded_path(stack: RunningStack) -> None:
+    reply = stack.http("POST", "/messages", {"user": "sven", "message": "Tack så mycket för hjälpen igår"})
+
+    assert reply.status == 201
+    assert reply.body["language"] == "sv"
+    assert reply.body["translated"] is False
+    assert reply.body["reply"] == "Thank you for your message!"
+
+
+def test_history_needs_the_api_key(stack: RunningStack) -> None:
+    stack.http("POST", "/messages", {"user": "carol", "message": "Thanks for the help"})
+
+    without = stack.http("GET", "/messages/carol")
+    wrong = stack.http("GET", "/messages/carol", headers={"x-api-key": "guess"})
+    keyed = stack.http("GET", "/messages/carol?limit=5", headers={"x-api-key": stack.api_key})
+
+    assert (without.status, without.body) == (403, {"message": "Forbidden"})
+    assert wrong.status == 403
+    assert keyed.status == 200
+    assert [m["message"] for m in keyed.body["messages"]] == ["Thanks for the help"]
+
+
+def test_a_percent_encoded_user_reads_their_own_history(stack: RunningStack) -> None:
+    stack.http("POST", "/messages", {"user": "Zoë B", "message": "Hello from Zoë"})
+
+    reply = stack.http("GET", f"/messages/{quote('Zoë B')}", headers={"x-api-key": stack.api_key})
+
+    assert [m["message"] for m in reply.body["messages"]] == ["Hello from Zoë"]
+
+
+def test_bad_input_is_refused_with_the_field_named(stack: RunningStack) -> None:
+    missing = stack.http("POST", "/messages", {"user": "dave"})
+    too_long = stack.http("POST", "/messages", {"user": "dave", "message": "x" * 5001})
+    malformed = stack.http("POST", "/messages", '{"user": "dave", ')
+    bad_token = stack.http("GET", "/messages/dave?next=forged", headers={"x-api-key": stack.api_key})
+
+    assert (missing.status, missing.body["errors"][0]["field"]) == (422, "body.message")
+    assert too_long.status == 422
+    assert malformed.status == 400
+    assert bad_token.status == 400
+
+
+def test_unknown_routes_and_methods(stack: RunningStack) -> None:
+    unknown = stack.http("GET", "/nowhere")
+    wrong_method = stack.http("DELETE", "/messages")
+
+    assert unknown.status == 404
+    assert wrong_method.status == 405
+    assert wrong_method.headers["Allow"] == "POST"
+
+
+def test_openapi_and_swagger_ui(stack: RunningStack) -> None:
+    document = stack.http("GET", "/openapi.json").body
+
+    assert {"/send", "/messages", "/messages/{user}"} <= set(document["paths"])
+    assert document["paths"]["/messages/{user}"]["get"]["security"] == [{"api_key": []}]
+
+
+def test_a_queued_batch_is_stored(stack: RunningStack) -> None:
+    sqs = stack.client("sqs")
+    queue = stack.queue_url("MessagesQueue")
+    bodies = [{"user": "quinn", "message": f"Thanks for message number {n}"} for n in range(3)]
+    sqs.send_message_batch(
+        QueueUrl=queue, Entries=[{"Id": str(n), "MessageBody": json.dumps(b)} for n, b in enumerate(bodies)]
+    )
+
+    def stored() -> list[str] | None:
+        page = stack.http("GET", "/messages/quinn", headers={"x-api-key": stack.api_key}).body
+        return sorted(m["message"] for m in page["messages"]) if len(page["messages"]) == 3 else None
+
+    assert eventually(stored) == sorted(b["message"] for b in bodies)
+
+
+def test_a_poison_record_ends_in_the_dead_letter_queue(stack: RunningStack) -> None:
+    sqs = stack.client("sqs")
+    sent = sqs.send_message(QueueUrl=stack.queue_url("MessagesQueue"), MessageBody="{not json")
+
+    def dead_lettered() -> dict[str, str] | None:
+        received = sqs.receive_message(
+            QueueUrl=stack.queue_url("MessagesDeadLetterQueue"),
+            MessageAttributeNames=["All"],
+            MaxNumberOfMessages=10,
+        ).get("Messages", [])
+        for message in received:
+            if message["MessageAttributes"]["SourceMessageId"]["StringValue"] == sent["MessageId"]:
+                return {"body": message["Body"]}
+        return None
+
+    assert eventually(dead_lettered) == {"body": "{not json"}
