@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +57,9 @@ def expand(
     root: Path = ROOT,
 ) -> Template:
     """Expand the SAM resources into plain CloudFormation, offline."""
+    # Imported here: the translator takes about a second to import, and reading a template does not need it.
+    from samtranslator.translator.transform import transform  # noqa: PLC0415
+
     source = template if template is not None else load_template()
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     expanded: Template = transform(_as_packaged(source, root), dict(parameters or {}), _NoManagedPolicies())

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from devkit.local.functions import InvocationFailed
 from devkit.local.stack import LocalOptions, LocalStack, PortInUse
 from devkit.template import TEMPLATE
 
@@ -59,6 +60,10 @@ def start(options: LocalOptions) -> int:
         stack.start()
     except PortInUse as error:
         print(f"make start: {error}; choose another with PORT=... or AWS_PORT=...", file=sys.stderr)
+        stack.stop()
+        return 1
+    except InvocationFailed as error:
+        print(f"make start: a function could not start: {error}", file=sys.stderr)
         stack.stop()
         return 1
     except BaseException:

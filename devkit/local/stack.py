@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
-import swagger_ui_bundle
-from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -23,7 +20,6 @@ from devkit.local import gateway
 from devkit.local.functions import FunctionRunner, FunctionSpec, wait_all
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
 from devkit.local.poller import QueueMapping, QueuePoller
-from devkit.local.state import LocalState
 from devkit.resources import create_queues, create_tables, queue_arn
 from devkit.template import TEMPLATE, Template, expand, load_template, resources_of_type
 
@@ -109,34 +105,52 @@ class LocalStack:
         self.queue_urls: dict[str, str] = {}
         self.runners: dict[str, FunctionRunner] = {}
         self.environments: dict[str, dict[str, str]] = {}
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: Any = None  # moto's ThreadedMotoServer, imported in start()
         self._server: BaseWSGIServer | None = None
         self._pollers: list[QueuePoller] = []
-        self._state: LocalState | None = None
+        self._state: Any = None  # a LocalState, imported in start()
         self._threads: list[threading.Thread] = []
 
     # -- start and stop -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start every piece; raise ``PortInUse`` before starting any if a port is taken."""
+        """Start every piece; raise ``PortInUse`` before starting any if a port is taken.
+
+        The functions' workers start first: their environment needs only names, which are known
+        before the AWS endpoint runs, so their cold starts overlap the rest of the start-up.
+        """
         options = self.options
         for port in (options.api_port, options.aws_port):
             ensure_free(options.host, port)
         options.data_dir.mkdir(parents=True, exist_ok=True)
         self.api_key = local_api_key(options.data_dir)
         self.source = load_template(options.template)
-        self.expanded = expand(self.source, options.parameters, options.region, root=options.template.parent)
+        prefix = options.stack_name
+        tables = resources_of_type(self.source, "AWS::DynamoDB::Table")
+        self.table_names = {name: f"{prefix}-{name}" for name in tables}
+        queue_names = {name: f"{prefix}-{name}" for name in resources_of_type(self.source, "AWS::SQS::Queue")}
+        self.queue_urls = {
+            name: f"{options.aws_endpoint}/{ACCOUNT_ID}/{queue}" for name, queue in queue_names.items()
+        }
+        for spec in self._function_specs(self._resolver(queue_names)):
+            self.environments[spec.logical_id] = dict(spec.environment)
+            self.runners[spec.logical_id] = FunctionRunner(spec, on_restart=self._reloaded)
+        workers = threading.Thread(target=wait_all, args=(list(self.runners.values()),), daemon=True)
+        workers.start()
 
+        # Imported here, while the workers start: together they take about a second.
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+        from devkit.local.state import LocalState  # noqa: PLC0415
+
+        self.expanded = expand(self.source, options.parameters, options.region, root=options.template.parent)
         self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
         self._moto.start()
         dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
-        prefix = options.stack_name
-        self.table_names = {
-            name: f"{prefix}-{name}" for name in resources_of_type(self.source, "AWS::DynamoDB::Table")
-        }
         create_tables(dynamodb, self.source, self.table_names)
-        queue_names = {name: f"{prefix}-{name}" for name in resources_of_type(self.source, "AWS::SQS::Queue")}
-        self.queue_urls = create_queues(sqs, self.source, queue_names)
+        created = create_queues(sqs, self.source, queue_names)
+        if created != self.queue_urls:
+            raise RuntimeError(f"queue URLs differ from those the functions were given: {created}")
 
         self._state = LocalState(
             path=options.data_dir / "state.json",
@@ -150,12 +164,8 @@ class LocalStack:
         if items or messages:
             logger.info("Restored %d items and %d queue messages from %s", items, messages, options.data_dir)
         self._state.start()
-
-        resolver = self._resolver(sqs)
-        for spec in self._function_specs(resolver):
-            self.environments[spec.logical_id] = dict(spec.environment)
-            self.runners[spec.logical_id] = FunctionRunner(spec, on_restart=self._reloaded)
-        wait_all(list(self.runners.values()))
+        workers.join()
+        wait_all(list(self.runners.values()))  # raises a worker's start-up failure, if there was one
 
         apis = gateway.rest_apis(self.expanded, _alias_targets(self.expanded))
         self.api = apis[0] if apis else None
@@ -184,6 +194,8 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         """A boto3 client for the embedded AWS endpoint."""
+        import boto3  # noqa: PLC0415 (imported while the workers start)
+
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.options.aws_endpoint,
@@ -194,9 +206,13 @@ class LocalStack:
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str | None) -> Any:
         """Invoke a function of the template by logical id."""
-        return self.runners[function].invoke(event, request_id)
+        try:
+            return self.runners[function].invoke(event, request_id)
+        finally:
+            if self._state is not None:
+                self._state.changed()
 
-    def _resolver(self, sqs: Any) -> Resolver:
+    def _resolver(self, queue_names: Mapping[str, str]) -> Resolver:
         options, region = self.options, self.options.region
         resources: dict[str, LocalResource] = {}
         for name, table in self.table_names.items():
@@ -204,9 +220,9 @@ class LocalStack:
                 table, {"Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"}
             )
         for name, url in self.queue_urls.items():
-            arn = queue_arn(sqs, url)
+            arn = f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue_names[name]}"
             resources[name] = LocalResource(
-                url, {"Arn": arn, "QueueUrl": url, "QueueName": arn.rsplit(":", 1)[1]}
+                url, {"Arn": arn, "QueueUrl": url, "QueueName": queue_names[name]}
             )
         for name in resources_of_type(self.source, "AWS::Serverless::Function"):
             function = f"{options.stack_name}-{name}"
@@ -225,24 +241,29 @@ class LocalStack:
         )
 
     def _function_specs(self, resolver: Resolver) -> Iterator[FunctionSpec]:
+        """Each function as SAM deploys it: Globals merged into its own properties, references resolved."""
         options = self.options
         root = options.template.parent
         globals_ = self.source.get("Globals", {}).get("Function", {})
         layers = resources_of_type(self.source, "AWS::Serverless::LayerVersion")
-        expanded_functions = resources_of_type(self.expanded, "AWS::Lambda::Function")
         passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
         for name, function in resources_of_type(self.source, "AWS::Serverless::Function").items():
-            properties = expanded_functions[name]["Properties"]
-            source_properties = function.get("Properties", {})
-            layer_refs = source_properties.get("Layers", globals_.get("Layers", []))
-            layer_paths = [
+            own = function.get("Properties", {})
+            properties = {**globals_, **own}
+            layer_paths = [  # SAM puts the global layers first, then the function's own
                 root / layers[ref["Ref"]]["Properties"]["ContentUri"]
-                for ref in layer_refs
+                for ref in [*globals_.get("Layers", []), *own.get("Layers", [])]
                 if isinstance(ref, dict) and ref.get("Ref") in layers
             ]
-            code = root / source_properties.get("CodeUri", globals_.get("CodeUri", "."))
-            variables = resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+            code = root / properties.get("CodeUri", ".")
+            variables = resolver.resolve(
+                {
+                    **globals_.get("Environment", {}).get("Variables", {}),
+                    **own.get("Environment", {}).get("Variables", {}),
+                }
+            )
             function_name = resolver.ref(name)
+            memory = int(resolver.resolve(properties.get("MemorySize", 128)))
             environment = {
                 **passed,
                 **{key: str(value) for key, value in variables.items()},
@@ -256,7 +277,7 @@ class LocalStack:
                 "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
                 "AWS_LAMBDA_FUNCTION_NAME": function_name,
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
                 "LAMBDA_TASK_ROOT": str(code),
                 "LANGUAGE_SERVICES": "offline",
@@ -265,9 +286,9 @@ class LocalStack:
             yield FunctionSpec(
                 logical_id=name,
                 name=function_name,
-                handler=properties["Handler"],
-                timeout=int(properties.get("Timeout", 3)),
-                memory=int(properties.get("MemorySize", 128)),
+                handler=str(properties["Handler"]),
+                timeout=int(resolver.resolve(properties.get("Timeout", 3))),
+                memory=memory,
                 environment=environment,
                 code_paths=[code, *layer_paths],
             )
@@ -343,6 +364,8 @@ class LocalStack:
         return gateway.json_response(200, document)
 
     def _static(self, name: str) -> Response:
+        import swagger_ui_bundle  # noqa: PLC0415 (only the docs page needs it)
+
         folder = Path(swagger_ui_bundle.swagger_ui_path)
         path = (folder / name).resolve()
         if not path.is_file() or folder.resolve() not in path.parents:

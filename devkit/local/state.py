@@ -3,9 +3,11 @@
 import json
 import logging
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.sqs.models import sqs_backends
 
 from devkit.local.intrinsics import ACCOUNT_ID
@@ -17,12 +19,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger("devkit.local")
 
 
+SAVE_EVERY_SECONDS = 5  # at most this often while functions write
+RESCAN_EVERY_SECONDS = 30  # catches writes made straight to the endpoint (the AWS CLI, boto3)
+
+
 class LocalState:
     """Saves the tables' items and the queues' messages to ``path`` and puts them back at start.
 
-    Items are read through the DynamoDB API. Messages are read from moto's own store (SQS has no
-    API that lists messages without receiving them); they come back as new messages with the
-    same body and attributes, so their receive counts start again at zero.
+    The snapshot reads moto's in-process store directly: a scan through the API would stall the
+    gateway under load, and SQS has no API that lists messages without receiving them. Messages
+    come back as new messages with the same body and attributes (receive counts start at zero).
+    A save happens on stop, and at most every few seconds after a function ran.
     """
 
     def __init__(
@@ -42,6 +49,7 @@ class LocalState:
         self._queues = queues  # logical id -> queue URL
         self._region = region
         self._last = ""
+        self._dirty = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="state-saver", daemon=True)
 
@@ -74,8 +82,12 @@ class LocalState:
         return items, messages
 
     def start(self) -> None:
-        """Save every second, when anything changed."""
+        """Save in the background from now on."""
         self._thread.start()
+
+    def changed(self) -> None:
+        """Note that a function ran and may have written something."""
+        self._dirty.set()
 
     def stop(self) -> None:
         """Save one last time and stop."""
@@ -94,19 +106,26 @@ class LocalState:
             self._last = snapshot
 
     def _run(self) -> None:
-        while not self._stopping.wait(1):
+        last_scan = time.monotonic()
+        while not self._stopping.wait(SAVE_EVERY_SECONDS):
+            if time.monotonic() - last_scan >= RESCAN_EVERY_SECONDS:
+                last_scan = time.monotonic()
+                self._dirty.set()
+            if not self._dirty.is_set():
+                continue
+            self._dirty.clear()
             try:
                 self.save()
-            except Exception:  # the next second tries again
+            except Exception:  # the next round tries again
+                self._dirty.set()
                 logger.exception("Saving local data failed")
 
     def _snapshot(self) -> str:
-        tables: dict[str, list[Any]] = {}
-        for logical_id, name in self._tables.items():
-            items: list[Any] = []
-            for page in self._dynamodb.get_paginator("scan").paginate(TableName=name):
-                items.extend(page["Items"])
-            tables[logical_id] = sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        database = dynamodb_backends[ACCOUNT_ID][self._region]
+        tables = {
+            logical_id: [item.to_json()["Attributes"] for item in database.get_table(name).all_items()]
+            for logical_id, name in self._tables.items()
+        }
         backend = sqs_backends[ACCOUNT_ID][self._region]
         queues = {}
         for logical_id, url in self._queues.items():

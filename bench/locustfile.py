@@ -1,0 +1,27 @@
+"""Load for bench/local_api_load.py: the two write routes of the API, as many users would send."""
+
+import random
+
+from locust import HttpUser, between, task
+
+MESSAGES = [
+    "Bonjour, merci pour votre aide",
+    "Vielen Dank für die schnelle Antwort",
+    "Thanks a lot for the quick answer",
+    "Muchas gracias por todo",
+    "ありがとうございます",
+]
+
+
+class Sender(HttpUser):
+    wait_time = between(0.01, 0.05)
+
+    @task
+    def send(self) -> None:
+        user = f"load-{random.randrange(1000)}"
+        self.client.get("/send", params={"user": user, "message": random.choice(MESSAGES)}, name="GET /send")
+
+    @task
+    def post_message(self) -> None:
+        body = {"user": f"load-{random.randrange(1000)}", "message": random.choice(MESSAGES)}
+        self.client.post("/messages", json=body, name="POST /messages")
