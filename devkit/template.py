@@ -2,6 +2,7 @@
 
 import copy
 import hashlib
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -62,6 +63,7 @@ def expand(
 
     source = template if template is not None else load_template()
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # it logs its feature toggles at INFO
     expanded: Template = transform(_as_packaged(source, root), dict(parameters or {}), _NoManagedPolicies())
     return expanded
 

@@ -29,14 +29,17 @@ class Resolver:
     conditions: Mapping[str, Any]
     region: str
     stack_name: str
+    stack_uuid: str = "00000000-0000-4000-8000-000000000000"
 
     def pseudo(self, name: str) -> str | None:
+        stack = f"{self.stack_name}/{self.stack_uuid}"
+        stack_id = f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{stack}"
         return {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::Partition": "aws",
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/1",
+            "AWS::StackId": stack_id,
             "AWS::URLSuffix": "amazonaws.com",
         }.get(name)
 

@@ -83,6 +83,16 @@ def local_api_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _traffic_hooks(source: Template) -> set[str]:
+    """Functions that only CodeDeploy runs, during deployments: the local stack has no deployments."""
+    hooks = set()
+    for function in resources_of_type(source, "AWS::Serverless::Function").values():
+        for hook in function.get("Properties", {}).get("DeploymentPreference", {}).get("Hooks", {}).values():
+            if isinstance(hook, dict) and "Ref" in hook:
+                hooks.add(hook["Ref"])
+    return hooks
+
+
 def _alias_targets(expanded: Template) -> dict[str, str]:
     """Alias and version logical ids mapped to the function they belong to."""
     targets = {}
@@ -247,7 +257,10 @@ class LocalStack:
         globals_ = self.source.get("Globals", {}).get("Function", {})
         layers = resources_of_type(self.source, "AWS::Serverless::LayerVersion")
         passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        hooks = _traffic_hooks(self.source)
         for name, function in resources_of_type(self.source, "AWS::Serverless::Function").items():
+            if name in hooks:
+                continue
             own = function.get("Properties", {})
             properties = {**globals_, **own}
             layer_paths = [  # SAM puts the global layers first, then the function's own

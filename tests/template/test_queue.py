@@ -1,13 +1,8 @@
 """The queue path as deployed: queue, dead-letter queue, event source mapping, consumer permissions."""
 
-import copy
-import json
 from typing import Any
 
-import pytest
-from cfnlint.api import ManualArgs, lint
-
-from devkit.template import expand, resources_of_type
+from devkit.template import resources_of_type
 
 
 def resource(expanded: dict[str, Any], name: str) -> dict[str, Any]:
@@ -15,8 +10,17 @@ def resource(expanded: dict[str, Any], name: str) -> dict[str, Any]:
     return properties
 
 
+def subscribed_function(expanded: dict[str, Any]) -> str:
+    """The function the queue's event source mapping invokes, through its alias."""
+    (mapping,) = resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
+    target = mapping["Properties"]["FunctionName"]["Ref"]
+    if expanded["Resources"][target]["Type"] == "AWS::Lambda::Alias":
+        target = expanded["Resources"][target]["Properties"]["FunctionName"]["Ref"]
+    return str(target)
+
+
 def consumer_timeout(expanded: dict[str, Any]) -> int:
-    return int(resource(expanded, "QueueConsumerFunction")["Timeout"])
+    return int(resource(expanded, subscribed_function(expanded))["Timeout"])
 
 
 def test_the_queue_is_encrypted_and_redrives_to_a_dead_letter_queue(expanded: dict[str, Any]) -> None:
@@ -35,7 +39,18 @@ def test_the_dead_letter_queue_keeps_messages_14_days_encrypted(expanded: dict[s
 
 
 def test_the_visibility_timeout_is_at_least_six_consumer_timeouts(expanded: dict[str, Any]) -> None:
+    # cfn-lint's E3505 compares them only when the mapping names the function itself; this one
+    # names the live alias (so batches follow the canary), hence this check, on the expanded template.
     assert resource(expanded, "MessagesQueue")["VisibilityTimeout"] >= 6 * consumer_timeout(expanded)
+
+
+def test_batches_go_to_the_live_alias_of_the_consumer(expanded: dict[str, Any]) -> None:
+    (mapping,) = resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
+    alias = expanded["Resources"][mapping["Properties"]["FunctionName"]["Ref"]]
+
+    assert alias["Type"] == "AWS::Lambda::Alias"
+    assert alias["Properties"]["Name"] == "live"
+    assert subscribed_function(expanded) == "QueueConsumerFunction"
 
 
 def test_the_consumer_is_subscribed_in_batches_reporting_item_failures(expanded: dict[str, Any]) -> None:
@@ -84,15 +99,3 @@ def test_the_consumer_knows_where_rejected_records_go(expanded: dict[str, Any]) 
 
 def test_outputs_name_the_queues(template: dict[str, Any]) -> None:
     assert {"QueueUrl", "DeadLetterQueueUrl"} <= set(template["Outputs"])
-
-
-@pytest.mark.parametrize(("visibility", "flagged"), [(20, True), (180, False)])
-def test_lint_on_the_expanded_template_catches_a_visibility_timeout_below_the_function_timeout(
-    template: dict[str, Any], visibility: int, flagged: bool
-) -> None:
-    changed = copy.deepcopy(template)
-    changed["Resources"]["MessagesQueue"]["Properties"]["VisibilityTimeout"] = visibility
-
-    findings = lint(json.dumps(expand(changed), default=str), config=ManualArgs(regions=["us-east-1"]))
-
-    assert ("E3505" in {finding.rule.id for finding in findings}) is flagged

@@ -34,10 +34,15 @@ def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def user_partition(user: str) -> str:
+    """The partition key that holds a user's messages."""
+    return f"USER#{user}"
+
+
 def message_key(user: str, received_at: datetime, message_id: str) -> dict[str, "AttributeValueTypeDef"]:
     """The primary key of a stored message."""
     return {
-        "pk": {"S": f"USER#{user}"},
+        "pk": {"S": user_partition(user)},
         "sk": {"S": f"{MESSAGE_PREFIX}{_timestamp(received_at)}#{message_id}"},
     }
 
@@ -151,7 +156,10 @@ class DynamoMessageStore:
         query: QueryInputTypeDef = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": f"USER#{user}"}, ":prefix": {"S": MESSAGE_PREFIX}},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": user_partition(user)},
+                ":prefix": {"S": MESSAGE_PREFIX},
+            },
             "ScanIndexForward": False,
             # One more than asked tells whether another page exists, so no page is ever empty.
             "Limit": limit + 1,

@@ -1,0 +1,91 @@
+"""The traffic hook handler, shared by the pre- and post-traffic hooks of every guarded function.
+
+Before traffic, ``TARGET_FUNCTION`` is the new version's ARN; after, the live alias's, with
+``ALARM_NAMES`` and ``API_URL_PARAMETER`` (the SSM parameter holding the API's URL) set so the hook
+also checks the alarms and the real endpoint.
+"""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from pydantic import BaseModel, ConfigDict, Field
+
+from store_reply.adapters.dynamodb import user_partition
+from store_reply_hooks.aws import AlarmWatch, CodeDeployReporter, LambdaInvoker, TestDataCleaner
+from store_reply_hooks.checks import RESERVED_USER, checks_for
+from store_reply_hooks.hook import EndpointCheck, TrafficHook
+
+logger = Logger()
+
+# An invocation may include the new version's cold start; the hook's own timeout is longer.
+INVOKE = Config(connect_timeout=2, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 2})
+CONTROL = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+
+
+class HookSettings(BaseModel):
+    """A hook's configuration, from its environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target_function: str = Field(pattern=r"^arn:aws[a-z-]*:lambda:", alias="TARGET_FUNCTION")
+    checks: Literal["api", "queue"] = Field(alias="CHECKS")
+    table_name: str = Field(min_length=3, alias="TABLE_NAME")
+    events_dir: Path = Field(default=Path("/opt"), alias="TEST_EVENTS_DIR")
+    max_duration_ms: int = Field(default=5_000, gt=0, alias="MAX_DURATION_MS")
+    api_url_parameter: str | None = Field(default=None, alias="API_URL_PARAMETER")
+    alarm_names: str = Field(default="", alias="ALARM_NAMES")
+
+
+def build_hook(settings: HookSettings, session: boto3.Session | None = None) -> TrafficHook:
+    """The hook, with clients for the target's account and region."""
+    session = session or boto3.Session()
+    alarm_names = [name for name in settings.alarm_names.split(",") if name]
+    endpoint = None
+    if settings.api_url_parameter:
+        ssm = session.client("ssm", config=CONTROL)
+        endpoint = EndpointCheck(ssm.get_parameter(Name=settings.api_url_parameter)["Parameter"]["Value"])
+    return TrafficHook(
+        checks=checks_for(settings.checks),
+        events_dir=settings.events_dir,
+        invoker=LambdaInvoker(session.client("lambda", config=INVOKE), settings.target_function),
+        cleaner=TestDataCleaner(
+            session.client("dynamodb", config=CONTROL), settings.table_name, user_partition(RESERVED_USER)
+        ),
+        reporter=CodeDeployReporter(session.client("codedeploy", config=CONTROL)),
+        max_milliseconds=settings.max_duration_ms,
+        alarms=AlarmWatch(session.client("cloudwatch", config=CONTROL), alarm_names) if alarm_names else None,
+        endpoint=endpoint,
+    )
+
+
+def create_handler(
+    build: Callable[[], TrafficHook], fallback_reporter: Callable[[], CodeDeployReporter]
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A handler that runs the hook; if the hook cannot even be built, it still reports ``Failed``."""
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        deployment_id, execution_id = event["DeploymentId"], event["LifecycleEventHookExecutionId"]
+        logger.append_keys(deployment_id=deployment_id)
+        try:
+            hook = build()
+        except Exception as error:
+            logger.exception("The hook could not start; reporting Failed")
+            fallback_reporter().report(deployment_id, execution_id, "Failed")
+            return {"status": "Failed", "problems": [f"the hook could not start: {error}"]}
+        verdict = hook.run(deployment_id, execution_id, context.get_remaining_time_in_millis)
+        return {"status": verdict.status, "problems": verdict.problems}
+
+    return handler
+
+
+lambda_handler = create_handler(
+    lambda: build_hook(HookSettings.model_validate(dict(os.environ))),
+    lambda: CodeDeployReporter(boto3.client("codedeploy", config=CONTROL)),
+)

@@ -1,0 +1,112 @@
+"""What a hook verifies: the test events from events/, sent to a function, and what must come back.
+
+Every event is rewritten to the reserved user ``RESERVED_USER``, whose messages the hook deletes
+afterwards, so a deployment leaves no test data behind.
+"""
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+RESERVED_USER = "__store_and_reply_deployment_check__"
+MESSAGE_FIELDS = frozenset({"id", "user", "language", "reply", "translated", "receivedAt"})
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One invocation and what its answer must be; ``verify`` returns the problems it finds."""
+
+    name: str
+    event_file: str
+    prepare: Callable[[Payload], Payload]
+    verify: Callable[[Payload], list[str]]
+
+
+def _api_event(event: Payload) -> Payload:
+    if event.get("body") and not event.get("isBase64Encoded"):
+        try:
+            body = json.loads(event["body"])
+        except ValueError:
+            return event
+        if isinstance(body, dict) and "user" in body:
+            body["user"] = RESERVED_USER
+            event["body"] = json.dumps(body)
+    for key in ("queryStringParameters", "pathParameters"):
+        if event.get(key) and "user" in event[key]:
+            event[key]["user"] = RESERVED_USER
+    if event.get("multiValueQueryStringParameters") and "user" in event["multiValueQueryStringParameters"]:
+        event["multiValueQueryStringParameters"]["user"] = [RESERVED_USER]
+    if event.get("pathParameters"):
+        event["path"] = f"/messages/{RESERVED_USER}"
+    return event
+
+
+def _queue_event(event: Payload) -> Payload:
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        body["user"] = RESERVED_USER
+        record["body"] = json.dumps(body)
+        record["messageId"] = str(uuid.uuid4())  # a fresh delivery each deployment
+    return event
+
+
+def _response(expected_status: int, fields: frozenset[str] = frozenset()) -> Callable[[Payload], list[str]]:
+    def verify(answer: Payload) -> list[str]:
+        status = answer.get("statusCode")
+        if status != expected_status:
+            return [f"status {status}, expected {expected_status}: {str(answer.get('body'))[:200]}"]
+        try:
+            body = json.loads(answer.get("body") or "null")
+        except ValueError:
+            return ["the body is not JSON"]
+        missing = fields - set(body or {})
+        problems = [f"missing fields {sorted(missing)}"] if missing else []
+        if fields and body.get("user") != RESERVED_USER:
+            problems.append(f"user {body.get('user')!r}, expected the reserved test user")
+        return problems
+
+    return verify
+
+
+def _history(answer: Payload) -> list[str]:
+    problems = _response(200)(answer)
+    if problems:
+        return problems
+    body = json.loads(answer["body"])
+    if not body.get("messages"):
+        return ["the history holds none of the messages just stored"]
+    return []
+
+
+def _no_failures(answer: Payload) -> list[str]:
+    failures = answer.get("batchItemFailures")
+    if failures is None:
+        return [f"no batchItemFailures in the answer: {str(answer)[:200]}"]
+    return [f"{len(failures)} records failed"] if failures else []
+
+
+API_CHECKS = (
+    Check("store a message", "api/post-message.json", _api_event, _response(201, MESSAGE_FIELDS)),
+    Check("the demo route", "api/send.json", _api_event, _response(200, MESSAGE_FIELDS | {"message"})),
+    Check("read the history", "api/history.json", _api_event, _history),
+    Check("refuse a missing field", "api/post-message-missing-user.json", _api_event, _response(422)),
+    Check("refuse malformed JSON", "api/post-message-malformed-json.json", _api_event, _response(400)),
+    Check("refuse a wrong method", "api/wrong-method.json", _api_event, _response(405)),
+)
+QUEUE_CHECKS = (Check("store a batch", "sqs/batch.json", _queue_event, _no_failures),)
+
+
+def checks_for(kind: Literal["api", "queue"]) -> Sequence[Check]:
+    """The checks for a kind of function."""
+    return API_CHECKS if kind == "api" else QUEUE_CHECKS
+
+
+def load_event(events_dir: Path, name: str) -> Payload:
+    """A test event, as the tests load it."""
+    event: Payload = json.loads((events_dir / name).read_text())
+    return event

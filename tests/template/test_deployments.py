@@ -1,0 +1,284 @@
+"""How a new version reaches users: canary per environment, hooks, rollback alarms, notifications."""
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devkit.local.intrinsics import Resolver
+from devkit.template import ROOT, expand, load_template, resources_of_type
+
+GUARDED = {
+    "ApiFunction": {
+        "alarms": {
+            "ApiErrorsAlarm",
+            "ApiThrottlesAlarm",
+            "ApiDurationAlarm",
+            "Api5xxRateAlarm",
+            "ApiDegradedAlarm",
+        },
+        "hooks": ("ApiPreTrafficHook", "ApiPostTrafficHook"),
+    },
+    "QueueConsumerFunction": {
+        "alarms": {
+            "ConsumerErrorsAlarm",
+            "ConsumerThrottlesAlarm",
+            "ConsumerDurationAlarm",
+            "ConsumerDegradedAlarm",
+            "ConsumerFailedRecordsAlarm",
+            "DeadLetterArrivalsAlarm",
+        },
+        "hooks": ("ConsumerPreTrafficHook", "ConsumerPostTrafficHook"),
+    },
+}
+CONFIG_BY_ENVIRONMENT = {
+    "dev": "CodeDeployDefault.LambdaAllAtOnce",
+    "staging": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "prod": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIG_BY_ENVIRONMENT))
+def environment(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def deployed(template: dict[str, Any], environment: str) -> dict[str, Any]:
+    return expand(template, {"Environment": environment})
+
+
+def group_of(expanded: dict[str, Any], function: str) -> dict[str, Any]:
+    properties: dict[str, Any] = expanded["Resources"][f"{function}DeploymentGroup"]["Properties"]
+    return properties
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_each_guarded_function_has_a_deployment_group_with_its_environments_config(
+    deployed: dict[str, Any], environment: str, function: str
+) -> None:
+    group = group_of(deployed, function)
+
+    assert group["DeploymentConfigName"] == CONFIG_BY_ENVIRONMENT[environment]
+    assert group["DeploymentStyle"] == {
+        "DeploymentType": "BLUE_GREEN",
+        "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+    }
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_the_alarms_stop_and_roll_back_the_deployment(deployed: dict[str, Any], function: str) -> None:
+    group = group_of(deployed, function)
+
+    assert group["AlarmConfiguration"]["Enabled"] is True
+    assert {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]} == GUARDED[function][
+        "alarms"
+    ]
+    assert group["AutoRollbackConfiguration"]["Enabled"] is True
+    assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(
+        group["AutoRollbackConfiguration"]["Events"]
+    )
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_deployment_events_go_to_the_alerts_topic(deployed: dict[str, Any], function: str) -> None:
+    (trigger,) = group_of(deployed, function)["TriggerConfigurations"]
+
+    assert trigger["TriggerTargetArn"] == {"Ref": "DeploymentAlertsTopic"}
+    assert set(trigger["TriggerEvents"]) == {
+        "DeploymentStart",
+        "DeploymentSuccess",
+        "DeploymentFailure",
+        "DeploymentRollback",
+    }
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_the_live_alias_shifts_traffic_through_both_hooks(deployed: dict[str, Any], function: str) -> None:
+    alias = deployed["Resources"][f"{function}Aliaslive"]
+    update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    pre, post = GUARDED[function]["hooks"]
+
+    assert update["DeploymentGroupName"] == {"Ref": f"{function}DeploymentGroup"}
+    assert update["BeforeAllowTrafficHook"] == {"Ref": pre}
+    assert update["AfterAllowTrafficHook"] == {"Ref": post}
+
+
+def test_hooks_have_no_deployment_of_their_own(expanded: dict[str, Any]) -> None:
+    groups = set(resources_of_type(expanded, "AWS::CodeDeploy::DeploymentGroup"))
+
+    assert groups == {f"{function}DeploymentGroup" for function in GUARDED}
+
+
+def test_every_property_change_publishes_a_version(template: dict[str, Any]) -> None:
+    for function in GUARDED:
+        properties = template["Resources"][function]["Properties"]
+        assert properties["AutoPublishAlias"] == "live"
+        assert properties["AutoPublishAliasAllProperties"] is True
+
+
+def hook_name(template: dict[str, Any], hook: str, stack_name: str) -> str:
+    """The hook's name as CloudFormation makes it for a stack called ``stack_name``."""
+    resolver = Resolver(
+        parameters={},
+        resources={},
+        conditions={},
+        region="eu-central-1",
+        stack_name=stack_name,
+        stack_uuid="1b2c3d4e-aaaa-4bbb-8ccc-0123456789ab",
+    )
+    return str(resolver.resolve(template["Resources"][hook]["Properties"]["FunctionName"]))
+
+
+def longest_stack_name() -> str:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    names = [
+        str(env["global"]["parameters"]["stack_name"]) for env in config.values() if isinstance(env, dict)
+    ]
+    return max(names, key=len)
+
+
+@pytest.mark.parametrize("hook", [hook for function in GUARDED.values() for hook in function["hooks"]])
+def test_hook_names_are_valid_for_codedeploy_and_lambda_whatever_the_stack_name(
+    template: dict[str, Any], hook: str
+) -> None:
+    for stack_name in (longest_stack_name(), "s" * 128):  # 128: the longest name CloudFormation allows
+        name = hook_name(template, hook, stack_name)
+        assert name.startswith("CodeDeployHook_1b2c3d4e")
+        assert len(name) <= 64
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", name)
+    assert template["Resources"][hook]["Properties"]["DeploymentPreference"] == {"Enabled": False}
+
+
+def hook_statements(expanded: dict[str, Any], hook: str) -> dict[str, dict[str, Any]]:
+    role = expanded["Resources"][f"{hook}Role"]["Properties"]
+    return {s["Sid"]: s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]}
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_hook_permissions_are_scoped_to_their_function_and_deployment_group(
+    expanded: dict[str, Any], function: str
+) -> None:
+    pre, post = GUARDED[function]["hooks"]
+    version = {"Ref": next(n for n in expanded["Resources"] if n.startswith(f"{function}Version"))}
+
+    pre_statements, post_statements = hook_statements(expanded, pre), hook_statements(expanded, post)
+
+    assert pre_statements["InvokeTheNewVersion"]["Resource"] == version
+    assert post_statements["InvokeTheLiveAlias"]["Resource"] == {"Fn::Sub": f"${{{function}.Arn}}:live"}
+    for statements in (pre_statements, post_statements):
+        report = statements["ReportToCodeDeploy"]
+        assert report["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
+        assert f"${{{function}DeploymentGroup}}" in report["Resource"]["Fn::Sub"]
+        cleanup = statements["DeleteTheTestUsersMessages"]
+        assert cleanup["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == [
+            "USER#__store_and_reply_deployment_check__"
+        ]
+        assert all(statement["Resource"] != "*" for statement in statements.values())
+
+
+def alarm(expanded: dict[str, Any], name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = expanded["Resources"][name]["Properties"]
+    return properties
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_version_alarms_watch_the_new_version_through_the_alias(
+    expanded: dict[str, Any], function: str
+) -> None:
+    prefix = "Api" if function == "ApiFunction" else "Consumer"
+    for name in (f"{prefix}ErrorsAlarm", f"{prefix}ThrottlesAlarm", f"{prefix}DurationAlarm"):
+        dimensions = {d["Name"]: d["Value"] for d in alarm(expanded, name)["Dimensions"]}
+        assert dimensions["Resource"] == {"Fn::Sub": f"${{{function}}}:live"}
+        assert dimensions["ExecutedVersion"]["Fn::Select"][0] == 7
+    assert alarm(expanded, f"{prefix}DurationAlarm")["ExtendedStatistic"] == "p99"
+
+
+def test_duration_thresholds_sit_below_the_timeouts(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    api_timeout = template["Globals"]["Function"]["Timeout"]
+    consumer_timeout = template["Resources"]["QueueConsumerFunction"]["Properties"]["Timeout"]
+
+    assert parameters["ApiDurationP99ThresholdMs"]["Default"] < api_timeout * 1000
+    assert parameters["ConsumerDurationP99ThresholdMs"]["Default"] < consumer_timeout * 1000
+
+
+def test_the_5xx_alarm_is_a_rate_not_a_count(expanded: dict[str, Any]) -> None:
+    metrics = {m["Id"]: m for m in alarm(expanded, "Api5xxRateAlarm")["Metrics"]}
+
+    assert metrics["errors"]["MetricStat"]["Metric"]["MetricName"] == "5XXError"
+    assert metrics["requests"]["MetricStat"]["Metric"]["MetricName"] == "Count"
+    assert metrics["rate"]["Expression"] == "IF(requests > 0, 100 * errors / requests, 0)"
+    assert metrics["rate"]["ReturnData"] is True
+
+
+def test_business_alarms_read_the_emf_metrics_by_function_version(expanded: dict[str, Any]) -> None:
+    for name in ("ApiDegradedAlarm", "ConsumerDegradedAlarm", "ConsumerFailedRecordsAlarm"):
+        stats = [m["MetricStat"]["Metric"] for m in alarm(expanded, name)["Metrics"] if "MetricStat" in m]
+        for metric in stats:
+            assert metric["Namespace"] == "StoreAndReply"
+            assert [d["Name"] for d in metric["Dimensions"]] == ["FunctionVersion", "service"]
+
+
+def test_every_alarm_is_per_minute_tolerates_missing_data_and_notifies(expanded: dict[str, Any]) -> None:
+    alarms = resources_of_type(expanded, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == set().union(*(g["alarms"] for g in GUARDED.values()))
+    for name, resource in alarms.items():
+        properties = resource["Properties"]
+        periods = [properties.get("Period")] + [
+            m["MetricStat"]["Period"] for m in properties.get("Metrics", []) if "MetricStat" in m
+        ]
+        assert set(periods) - {None} == {60}, name
+        assert properties["TreatMissingData"] == "notBreaching", name
+        assert properties["AlarmActions"] == [{"Ref": "DeploymentAlertsTopic"}], name
+        assert isinstance(properties["Threshold"], dict), f"{name}: threshold is a parameter"
+
+
+def test_the_alerts_topic_is_encrypted_and_can_mail_someone(template: dict[str, Any]) -> None:
+    topic = template["Resources"]["DeploymentAlertsTopic"]["Properties"]
+    subscription = template["Resources"]["DeploymentAlertsEmail"]
+
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"]["Protocol"] == "email"
+
+
+def test_the_dashboard_shows_versions_api_queues_and_degraded_replies(template: dict[str, Any]) -> None:
+    body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+
+    for needle in ("ExecutedVersion", "5XXError", "4XXError", "ApproximateAgeOfOldestMessage",
+                   "DeadLetterQueueName", "DegradedReplies", "Duration"):  # fmt: skip
+        assert needle in body
+
+
+def version_id(expanded: dict[str, Any], function: str) -> str:
+    return str(next(name for name in expanded["Resources"] if name.startswith(f"{function}Version")))
+
+
+def project_copy(tmp_path: Path) -> Path:
+    for folder in ("functions", "layers", "events"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_a_change_to_shared_code_alone_publishes_new_versions(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    before = expand(load_template(), root=root)
+    (root / "layers/shared/store_reply/replies.py").write_text(
+        (root / "layers/shared/store_reply/replies.py").read_text() + "\n# changed\n"
+    )
+    after = expand(load_template(), root=root)
+
+    for function in GUARDED:
+        assert version_id(before, function) != version_id(after, function)
+
+
+def test_an_unchanged_project_publishes_no_new_version(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+
+    assert version_id(expand(load_template(), root=root), "ApiFunction") == version_id(
+        expand(load_template(), root=root), "ApiFunction"
+    )
