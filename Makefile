@@ -44,22 +44,48 @@ format: venv ## Format the code
 	$(BIN)/ruff check --fix .
 
 .PHONY: lint
-lint: venv ## ruff, mypy, cfn-lint (source and expanded template), sam validate
+lint: venv ## ruff, mypy, cfn-lint (templates as written and expanded), sam validate
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m devkit.lint template.yaml
+	$(BIN)/python -m devkit.lint
+
+CHECKOV := .venv-checkov/bin/checkov
+
+$(CHECKOV): requirements/checkov.txt | $(VENV)/.synced
+	$(PYTHON) -m venv .venv-checkov
+	$(UV) pip sync --quiet --python .venv-checkov/bin/python requirements/checkov.txt
+	touch $@
+
+.PHONY: security
+security: $(CHECKOV) ## checkov on the application template (as written and expanded) and the pipeline
+	mkdir -p dist
+	$(BIN)/python -c "import json; from devkit.template import expand; \
+		json.dump(expand(), open('dist/expanded.json', 'w'), indent=1, default=str)"
+	$(CHECKOV) --config-file .checkov.yaml -f template.yaml -f dist/expanded.json -f pipeline/pipeline.yaml
 
 .PHONY: unit
-unit: venv ## Unit, handler and template tests
-	$(BIN)/pytest
+unit: venv ## Unit, handler, template, local-stack and packaging tests, with JUnit and coverage reports
+	$(BIN)/pytest --junitxml=reports/junit.xml --cov --cov-report=xml:reports/coverage.xml --cov-report=term
 
 .PHONY: test
-test: lint unit ## Everything CI runs
+test: lint security unit ## Everything CI runs
 
 .PHONY: integration
 integration: venv ## Tests against a deployed stack: STACK_NAME=... AWS_REGION=... make integration
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/integration --junitxml=reports/integration.xml
+
+ARTIFACT_BUCKET ?=
+ARTIFACT_KMS_KEY ?=
+
+.PHONY: package
+package: venv ## sam build once, sam package once to ARTIFACT_BUCKET; dist/ holds the template and per-environment configs
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "make package: set ARTIFACT_BUCKET"; exit 2; }
+	rm -rf dist/packaged.yaml dist/config
+	$(BIN)/sam build
+	$(BIN)/sam package --s3-bucket "$(ARTIFACT_BUCKET)" --s3-prefix store-and-reply \
+		$(if $(ARTIFACT_KMS_KEY),--kms-key-id "$(ARTIFACT_KMS_KEY)") --output-template-file dist/packaged.yaml
+	$(BIN)/python -m devkit.package dist/config
 
 PORT ?= 3000
 AWS_PORT ?= 3001
@@ -83,4 +109,4 @@ build: venv ## sam build: the functions and the layer for Lambda (arm64)
 
 .PHONY: clean
 clean: ## Remove build output and the virtual environment
-	rm -rf .aws-sam $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf .aws-sam $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache .coverage dist reports

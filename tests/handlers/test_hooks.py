@@ -25,7 +25,13 @@ from store_reply_api.app import create_handler as create_api_handler
 from store_reply_consumer.app import create_handler as create_consumer_handler
 from store_reply_consumer.batch import QueueConsumer
 from store_reply_hooks.app import HookSettings, build_hook, create_handler
-from store_reply_hooks.aws import AlarmWatch, CodeDeployReporter, Invocation, LambdaInvoker, TestDataCleaner
+from store_reply_hooks.aws import (
+    AlarmWatch,
+    CodeDeployReporter,
+    Invocation,
+    LambdaInvoker,
+    ReservedUserCleaner,
+)
 from store_reply_hooks.checks import API_CHECKS, QUEUE_CHECKS, RESERVED_USER
 from store_reply_hooks.hook import TrafficHook
 from tests.conftest import (
@@ -102,7 +108,7 @@ def api_hook(invoker: Any, dynamodb: "DynamoDBClient", codedeploy: Stubber, **ex
         checks=API_CHECKS,
         events_dir=EVENTS,
         invoker=invoker,
-        cleaner=TestDataCleaner(dynamodb, TABLE_NAME, user_partition(RESERVED_USER)),
+        cleaner=ReservedUserCleaner(dynamodb, TABLE_NAME, user_partition(RESERVED_USER)),
         reporter=reporter(codedeploy),
         max_milliseconds=5_000,
         **extra,
@@ -272,7 +278,7 @@ class TestPreTrafficFailures:
         codedeploy: Stubber,
     ) -> None:
         hook = api_hook(real_api, dynamodb, codedeploy)
-        hook.cleaner = TestDataCleaner(dynamodb, "no-such-table", user_partition(RESERVED_USER))
+        hook.cleaner = ReservedUserCleaner(dynamodb, "no-such-table", user_partition(RESERVED_USER))
         expect_language(comprehend, ("en", 0.99))
         expect_language(comprehend, ("en", 0.99))
         expect_report(codedeploy, "Failed")

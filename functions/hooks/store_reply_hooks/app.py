@@ -17,7 +17,7 @@ from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
 from store_reply.adapters.dynamodb import user_partition
-from store_reply_hooks.aws import AlarmWatch, CodeDeployReporter, LambdaInvoker, TestDataCleaner
+from store_reply_hooks.aws import AlarmWatch, CodeDeployReporter, LambdaInvoker, ReservedUserCleaner
 from store_reply_hooks.checks import RESERVED_USER, checks_for
 from store_reply_hooks.hook import EndpointCheck, TrafficHook
 
@@ -54,7 +54,7 @@ def build_hook(settings: HookSettings, session: boto3.Session | None = None) -> 
         checks=checks_for(settings.checks),
         events_dir=settings.events_dir,
         invoker=LambdaInvoker(session.client("lambda", config=INVOKE), settings.target_function),
-        cleaner=TestDataCleaner(
+        cleaner=ReservedUserCleaner(
             session.client("dynamodb", config=CONTROL), settings.table_name, user_partition(RESERVED_USER)
         ),
         reporter=CodeDeployReporter(session.client("codedeploy", config=CONTROL)),

@@ -89,7 +89,7 @@ class AlarmWatch:
         ]
 
 
-class TestDataCleaner:
+class ReservedUserCleaner:
     """Deletes every item stored under the reserved test user."""
 
     def __init__(self, client: "DynamoDBClient", table_name: str, partition: str) -> None:

@@ -14,7 +14,7 @@ from store_reply_hooks.aws import (
     InvocationError,
     LambdaInvoker,
     Status,
-    TestDataCleaner,
+    ReservedUserCleaner,
 )
 from store_reply_hooks.checks import RESERVED_USER, Check, load_event
 
@@ -62,7 +62,7 @@ class TrafficHook:
     checks: Sequence[Check]
     events_dir: Path
     invoker: LambdaInvoker
-    cleaner: TestDataCleaner
+    cleaner: ReservedUserCleaner
     reporter: CodeDeployReporter
     max_milliseconds: float
     alarms: AlarmWatch | None = None

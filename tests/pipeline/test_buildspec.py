@@ -1,0 +1,81 @@
+"""buildspec.yml and buildspec-integration.yml: valid, and running only what the Makefile defines."""
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from devkit.template import ROOT
+
+BUILDSPECS = ["buildspec.yml", "buildspec-integration.yml"]
+
+
+def buildspec(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / name).read_text())
+    return loaded
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
+
+
+def commands(spec: dict[str, Any]) -> list[str]:
+    return [command for phase in spec["phases"].values() for command in phase.get("commands", [])]
+
+
+@pytest.mark.parametrize("name", BUILDSPECS)
+def test_is_a_version_02_buildspec_on_python_313(name: str) -> None:
+    spec = buildspec(name)
+
+    assert spec["version"] == 0.2
+    assert spec["phases"]["install"]["runtime-versions"] == {"python": 3.13}
+
+
+@pytest.mark.parametrize("name", BUILDSPECS)
+def test_every_command_is_a_make_target_that_exists(name: str) -> None:
+    targets = make_targets()
+
+    for command in commands(buildspec(name)):
+        words = shlex.split(command)
+        make = words.index("make")
+        assert all("=" in word for word in words[:make]), f"{command}: only variables before make"
+        assert set(words[make + 1 :]) <= targets, f"{command}: unknown target"
+
+
+def test_the_build_lints_scans_tests_and_packages_in_order() -> None:
+    phases = buildspec("buildspec.yml")["phases"]
+
+    assert phases["pre_build"]["commands"] == ["make lint", "make security", "make unit"]
+    assert phases["build"]["commands"] == ["make package"]
+
+
+def test_ci_and_the_build_share_the_test_command() -> None:
+    assert "make test" in (ROOT / ".ci/run").read_text()
+    assert re.search(r"^test: lint security unit", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+
+
+def test_codebuild_shows_junit_results_and_cobertura_coverage() -> None:
+    reports = buildspec("buildspec.yml")["reports"]
+    unit = Path(ROOT / "Makefile").read_text()
+
+    assert reports["unit-tests"]["file-format"] == "JUNITXML"
+    assert reports["coverage"]["file-format"] == "COBERTURAXML"
+    assert "--junitxml=reports/junit.xml" in unit
+    assert "--cov-report=xml:reports/coverage.xml" in unit
+
+
+def test_dependencies_are_cached_between_builds() -> None:
+    spec = buildspec("buildspec.yml")
+
+    assert any("uv" in path for path in spec["cache"]["paths"])
+    assert spec["env"]["variables"]["UV_CACHE_DIR"].startswith("/root/.cache")
+
+
+def test_the_artifacts_are_the_packaged_template_and_one_configuration_per_environment() -> None:
+    artifacts = buildspec("buildspec.yml")["artifacts"]
+
+    assert artifacts["base-directory"] == "dist"
+    assert artifacts["files"] == ["packaged.yaml", "config/*.json"]

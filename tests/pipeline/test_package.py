@@ -1,0 +1,91 @@
+"""`make package` for real, offline: sam build, then sam package to an S3 served by moto on loopback."""
+
+import json
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from devkit.template import ROOT, load_template, resources_of_type
+
+BUCKET = "store-and-reply-artifacts-test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def packaged(s3_endpoint: str) -> dict[str, Any]:
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    s3.create_bucket(Bucket=BUCKET)
+    environment = {**os.environ, **credentials, "AWS_ENDPOINT_URL_S3": s3_endpoint, "SAM_CLI_TELEMETRY": "0"}
+    environment.pop("AWS_PROFILE", None)
+    result = subprocess.run(  # noqa: S603
+        ["make", "--no-print-directory", "package", f"ARTIFACT_BUCKET={BUCKET}"],  # noqa: S607
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=540, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    objects = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+    return {"template": load_template(ROOT / "dist/packaged.yaml"), "objects": objects}
+
+
+def code_locations(template: dict[str, Any]) -> dict[str, str]:
+    locations = {}
+    for kind, key in (
+        ("AWS::Serverless::Function", "CodeUri"),
+        ("AWS::Serverless::LayerVersion", "ContentUri"),
+    ):
+        for name, resource in resources_of_type(template, kind).items():
+            locations[name] = resource["Properties"][key]
+    return locations
+
+
+def test_every_function_and_layer_points_at_an_uploaded_object(packaged: dict[str, Any]) -> None:
+    locations = code_locations(packaged["template"])
+
+    assert set(locations) == set(code_locations(load_template()))
+    for name, location in locations.items():
+        assert location.startswith(f"s3://{BUCKET}/store-and-reply/"), name
+        assert location.removeprefix(f"s3://{BUCKET}/") in packaged["objects"], name
+
+
+def test_one_upload_serves_every_environment(packaged: dict[str, Any]) -> None:
+    distinct = set(code_locations(packaged["template"]).values())
+
+    assert len(packaged["objects"]) == len(distinct)
+    assert sorted(p.name for p in (ROOT / "dist").iterdir() if p.suffix == ".yaml") == ["packaged.yaml"]
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_each_environment_has_its_template_configuration(packaged: dict[str, Any], environment: str) -> None:
+    configuration = json.loads(Path(ROOT / f"dist/config/{environment}.json").read_text())
+
+    assert configuration["Parameters"]["Environment"] == environment
+    assert configuration["Tags"]["environment"] == environment

@@ -1,0 +1,124 @@
+"""pipeline/pipeline.yaml: the release, stage by stage, and who may do what."""
+
+from typing import Any
+
+import pytest
+
+from devkit.template import ROOT, load_template, resources_of_type
+
+PIPELINE = ROOT / "pipeline" / "pipeline.yaml"
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> dict[str, Any]:
+    return load_template(PIPELINE)
+
+
+def resource(pipeline: dict[str, Any], name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = pipeline["Resources"][name]["Properties"]
+    return properties
+
+
+def stages(pipeline: dict[str, Any]) -> dict[str, list[Any]]:
+    return {stage["Name"]: stage["Actions"] for stage in resource(pipeline, "Pipeline")["Stages"]}
+
+
+def test_releases_through_staging_and_tests_before_production(pipeline: dict[str, Any]) -> None:
+    assert list(stages(pipeline)) == ["Source", "Build", "Staging", "IntegrationTests", "Production"]
+
+
+def test_a_push_to_the_branch_starts_it(pipeline: dict[str, Any]) -> None:
+    (trigger,) = resource(pipeline, "Pipeline")["Triggers"]
+    (source,) = stages(pipeline)["Source"]
+
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["ConnectionArn"] == {"Ref": "ConnectionArn"}
+    assert trigger["GitConfiguration"]["Push"] == [{"Branches": {"Includes": [{"Ref": "BranchName"}]}}]
+
+
+@pytest.mark.parametrize(("stage", "environment"), [("Staging", "staging"), ("Production", "prod")])
+def test_each_environment_gets_a_change_set_from_the_one_package(
+    pipeline: dict[str, Any], stage: str, environment: str
+) -> None:
+    actions = [a for a in stages(pipeline)[stage] if isinstance(a, dict) and "ActionTypeId" in a]
+    create, execute = (a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")
+
+    assert create["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
+    assert create["Configuration"]["TemplatePath"] == "Package::packaged.yaml"
+    assert create["Configuration"]["TemplateConfiguration"] == f"Package::config/{environment}.json"
+    assert create["Configuration"]["RoleArn"] == {"Fn::GetAtt": ["DeployRole", "Arn"]}
+    assert execute["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+    assert execute["RunOrder"] > create["RunOrder"]
+
+
+def test_production_waits_for_an_optional_approval(pipeline: dict[str, Any]) -> None:
+    approval = stages(pipeline)["Production"][0]["Fn::If"]
+
+    assert approval[0] == "WithApproval"
+    assert approval[1]["ActionTypeId"]["Provider"] == "Manual"
+    assert approval[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_integration_tests_run_against_staging(pipeline: dict[str, Any]) -> None:
+    project = resource(pipeline, "IntegrationTestProject")
+    variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+
+    assert project["Source"]["BuildSpec"] == "buildspec-integration.yml"
+    assert variables["STACK_NAME"] == {"Fn::Sub": "${AppStackPrefix}-staging"}
+
+
+def test_the_artifact_bucket_is_versioned_encrypted_tls_only_and_expires(pipeline: dict[str, Any]) -> None:
+    bucket = resource(pipeline, "ArtifactBucket")
+    (statement,) = resource(pipeline, "ArtifactBucketPolicy")["PolicyDocument"]["Statement"]
+
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["Status"] == "Enabled"
+    assert (statement["Effect"], statement["Condition"]) == (
+        "Deny",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
+
+
+@pytest.mark.parametrize("project", ["BuildProject", "IntegrationTestProject"])
+def test_builds_are_encrypted_and_log_with_retention(pipeline: dict[str, Any], project: str) -> None:
+    properties = resource(pipeline, project)
+    group = properties["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
+
+    assert properties["EncryptionKey"] == {"Fn::GetAtt": ["ArtifactKey", "Arn"]}
+    assert resource(pipeline, group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_failures_and_successes_are_notified(pipeline: dict[str, Any]) -> None:
+    rule = resource(pipeline, "PipelineNotificationRule")
+
+    assert {
+        "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-pipeline-execution-succeeded",
+    } <= set(rule["EventTypeIds"])
+    assert rule["Targets"] == [{"TargetType": "SNS", "TargetAddress": {"Ref": "PipelineNotificationsTopic"}}]
+
+
+def test_a_nightly_release_is_optional(pipeline: dict[str, Any]) -> None:
+    rule = pipeline["Resources"]["NightlyReleaseRule"]
+
+    assert rule["Condition"] == "WithNightlyRelease"
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "NightlySchedule"}
+
+
+def test_pipeline_build_and_deploy_have_separate_roles_and_no_wildcard_actions(
+    pipeline: dict[str, Any],
+) -> None:
+    roles = resources_of_type(pipeline, "AWS::IAM::Role")
+    assert {"PipelineRole", "BuildRole", "IntegrationTestRole", "DeployRole"} <= set(roles)
+    assert resource(pipeline, "Pipeline")["RoleArn"] == {"Fn::GetAtt": ["PipelineRole", "Arn"]}
+    assert resource(pipeline, "BuildProject")["ServiceRole"] == {"Fn::GetAtt": ["BuildRole", "Arn"]}
+
+    for name, role in roles.items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                assert all(action != "*" and not action.endswith(":*") for action in actions), name
