@@ -13,8 +13,8 @@ from store_reply_hooks.aws import (
     CodeDeployReporter,
     InvocationError,
     LambdaInvoker,
-    Status,
     ReservedUserCleaner,
+    Status,
 )
 from store_reply_hooks.checks import RESERVED_USER, Check, load_event
 
