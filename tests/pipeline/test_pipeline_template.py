@@ -122,3 +122,15 @@ def test_pipeline_build_and_deploy_have_separate_roles_and_no_wildcard_actions(
                     statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 )
                 assert all(action != "*" and not action.endswith(":*") for action in actions), name
+
+
+def test_the_deploy_role_cannot_change_its_own_permissions(pipeline: dict[str, Any]) -> None:
+    role = resource(pipeline, "DeployRole")
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    (roles,) = [s for s in statements if "iam:PutRolePolicy" in s["Action"]]
+
+    assert role["RoleName"] == {"Fn::Sub": "${AWS::StackName}-deploy"}
+    assert roles["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AppStackPrefix}-staging-*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AppStackPrefix}-prod-*"},
+    ]
