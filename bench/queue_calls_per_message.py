@@ -7,40 +7,24 @@ botocore's Stubber. Calls are counted by wrapping botocore's API call.
 Run: .venv/bin/python bench/queue_calls_per_message.py
 """
 
-import collections
 import contextlib
 import io
 import json
-import os
 import uuid
 from typing import Any
-from unittest import mock
 
 import boto3
-from botocore.client import BaseClient
 from botocore.stub import Stubber
-from moto import mock_aws
 
-from devkit.resources import create_queues, create_tables
+from bench.aws_calls import DEMO_CALLS_PER_MESSAGE, REPLY, Context, counted_aws, settings_and_clients
+from devkit.resources import create_queues
 from devkit.template import load_template
-from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.sqs import DeadLetterQueue
-from store_reply.settings import Settings
 from store_reply.wiring import build_service
 from store_reply_consumer.app import create_handler
 from store_reply_consumer.batch import QueueConsumer
 
-DEMO_CALLS_PER_MESSAGE = 4
 LANGUAGES = ["fr", "de", "es", "en", "ja"]
-REPLY = "Thank you for your message!"
-
-
-class Context:
-    function_name = "bench"
-    function_version = "1"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "bench"
 
 
 def batch(size: int) -> dict[str, Any]:
@@ -64,28 +48,13 @@ def batch(size: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    calls: collections.Counter[str] = collections.Counter()
-    real_call = BaseClient._make_api_call  # type: ignore[attr-defined]  # noqa: SLF001 (the one funnel of every call)
-
-    def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls[f"{client.meta.service_model.service_name}:{operation}"] += 1
-        return real_call(client, operation, params)
-
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
-    )
-    with mock_aws(), mock.patch.object(BaseClient, "_make_api_call", counting):
-        template = load_template()
-        dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
-        create_tables(dynamodb, template, {"MessagesTable": "bench"})
+    with counted_aws() as calls:
+        sqs = boto3.client("sqs")
         urls = create_queues(
-            sqs, template, {"MessagesQueue": "bench", "MessagesDeadLetterQueue": "bench-dlq"}
+            sqs, load_template(), {"MessagesQueue": "bench", "MessagesDeadLetterQueue": "bench-dlq"}
         )
-        comprehend, translate = boto3.client("comprehend"), boto3.client("translate")
-        settings = Settings.from_environ(
-            {"TABLE_NAME": "bench", "REPLY_MESSAGE": REPLY, "REPLY_LANGUAGE": "en"}
-        )
-        clients = AwsClients(dynamodb=dynamodb, comprehend=comprehend, translate=translate)
+        settings, clients = settings_and_clients()
+        comprehend, translate = clients.comprehend, clients.translate
         consumer = QueueConsumer(
             build_service(settings, clients), DeadLetterQueue(sqs, urls["MessagesDeadLetterQueue"])
         )
