@@ -35,6 +35,7 @@ lock: | $(BIN)/python ## Re-resolve the pinned dependencies (after editing pypro
 	$(UV) pip compile pyproject.toml --group dev $(LOCK_FLAGS) -o requirements/dev.txt
 	sed -n '/^uv==/,/^[a-z]/p' requirements/dev.txt | sed '$$d' > requirements/bootstrap.txt
 	$(UV) pip compile requirements/bench.in $(LOCK_FLAGS) -o requirements/bench.txt
+	$(UV) pip compile requirements/checkov.in $(LOCK_FLAGS) -o requirements/checkov.txt
 	$(UV) pip compile pyproject.toml --python-version 3.13 --python-platform aarch64-manylinux2014 \
 		--no-header --quiet -o layers/shared/requirements.txt
 
