@@ -22,7 +22,7 @@ $(BIN)/python:
 # The environment is rebuilt whenever a lock file changes.
 $(VENV)/.synced: requirements/bootstrap.txt requirements/dev.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
-	$(UV) pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python requirements/dev.txt
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --editable .
 	touch $@
 
@@ -55,7 +55,7 @@ CHECKOV := .venv-checkov/bin/checkov
 
 $(CHECKOV): requirements/checkov.txt | $(VENV)/.synced
 	$(PYTHON) -m venv .venv-checkov
-	$(UV) pip sync --quiet --python .venv-checkov/bin/python requirements/checkov.txt
+	$(UV) pip sync --quiet --compile-bytecode --python .venv-checkov/bin/python requirements/checkov.txt
 	touch $@
 
 .PHONY: security

@@ -89,3 +89,17 @@ def test_each_environment_has_its_template_configuration(packaged: dict[str, Any
 
     assert configuration["Parameters"]["Environment"] == environment
     assert configuration["Tags"]["environment"] == environment
+
+
+def test_the_layer_ships_arm64_binaries_and_compiled_bytecode(packaged: dict[str, Any]) -> None:
+    # Lambda cannot write __pycache__ under /opt: bytecode not shipped is compiled on every cold start.
+    layer = ROOT / ".aws-sam/build/SharedLayer/python"
+    (extension,) = (layer / "pydantic_core").glob("_pydantic_core*.so")
+    header = extension.read_bytes()[:20]
+
+    assert int.from_bytes(header[18:20], "little") == 0xB7  # ELF e_machine: AArch64
+    for package in ("store_reply", "pydantic", "aws_lambda_powertools"):
+        sources = list((layer / package).rglob("*.py"))
+        compiled = list((layer / package).rglob("__pycache__/*.cpython-313.pyc"))
+        assert sources, package
+        assert len(compiled) >= len(sources), package
