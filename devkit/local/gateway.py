@@ -22,7 +22,6 @@ from devkit.template import Template, resources_of_type
 
 ANY = "x-amazon-apigateway-any-method"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
 
 
 @dataclass(frozen=True)
@@ -126,16 +125,14 @@ def proxy_event(
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers.items():
         multi_headers.setdefault(name, []).append(value)
+    # The API declares no binary media types, so API Gateway passes bodies as text; only bytes
+    # that are not UTF-8 text come base64-encoded.
     data = request.get_data()
-    content_type = request.headers.get("Content-Type", "")
-    is_text = not data or content_type.startswith(TEXT_TYPES)
     try:
-        body: str | None = data.decode() if is_text else None
+        body: str | None = data.decode() if data else None
+        encoded = False
     except UnicodeDecodeError:
-        body = None
-    encoded = body is None and bool(data)
-    if encoded:
-        body = base64.b64encode(data).decode()
+        body, encoded = base64.b64encode(data).decode(), True
     request_id = str(uuid.uuid4())
     return {
         "resource": resource.path,

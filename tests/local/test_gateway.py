@@ -1,0 +1,83 @@
+"""The proxy event the local gateway builds, field by field, as API Gateway's REST proxy sends it."""
+
+import base64
+from typing import Any
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from devkit.local.gateway import RestApi, proxy_event, proxy_response, rest_apis
+from devkit.template import expand
+
+
+@pytest.fixture(scope="module")
+def api(template: dict[str, Any]) -> RestApi:
+    (only,) = rest_apis(expand(template), {"ApiFunctionAliaslive": "ApiFunction"})
+    return only
+
+
+def event_for(api: RestApi, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    path, _, query = url.partition("?")
+    environ = EnvironBuilder(method=method, path=path, query_string=query, **kwargs)
+    request = Request(environ.get_environ())
+    request.environ["RAW_URI"] = url
+    matched = api.match(path)
+    assert matched is not None
+    resource, parameters = matched
+    return proxy_event(request, api, resource, parameters, api_key=None)
+
+
+def test_query_parameters_and_headers_single_and_multi_valued(api: RestApi) -> None:
+    event = event_for(
+        api, "GET", "/send?user=ana&message=hi&tag=a&tag=b", headers=[("X-Trace", "1"), ("X-Trace", "2")]
+    )
+
+    assert event["queryStringParameters"] == {"user": "ana", "message": "hi", "tag": "b"}
+    assert event["multiValueQueryStringParameters"]["tag"] == ["a", "b"]
+    assert event["headers"]["X-Trace"] == "2"
+    assert event["multiValueHeaders"]["X-Trace"] == ["1", "2"]
+
+
+def test_path_parameters_stay_percent_encoded_and_name_the_resource(api: RestApi) -> None:
+    event = event_for(api, "GET", "/messages/Zo%C3%AB%20B")
+
+    assert event["resource"] == "/messages/{user}"
+    assert event["pathParameters"] == {"user": "Zo%C3%AB%20B"}
+
+
+def test_the_request_context_has_a_request_id_and_the_stage(api: RestApi) -> None:
+    first, second = event_for(api, "GET", "/send"), event_for(api, "GET", "/send")
+
+    assert first["requestContext"]["stage"] == "v1"
+    assert first["requestContext"]["path"] == "/v1/send"
+    assert first["requestContext"]["requestId"] != second["requestContext"]["requestId"]
+
+
+def test_text_bodies_pass_as_text_and_other_bytes_as_base64(api: RestApi) -> None:
+    text = event_for(api, "POST", "/messages", data='{"user": "ana"}', content_type="application/json")
+    binary = event_for(api, "POST", "/messages", data=b"\xff\xfe", content_type="application/octet-stream")
+
+    assert (text["body"], text["isBase64Encoded"]) == ('{"user": "ana"}', False)
+    assert binary["isBase64Encoded"] is True
+    assert base64.b64decode(binary["body"]) == b"\xff\xfe"
+
+
+def test_responses_merge_headers_and_decode_base64_bodies() -> None:
+    response = proxy_response(
+        {
+            "statusCode": 201,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+            "body": base64.b64encode(b'{"ok": true}').decode(),
+            "isBase64Encoded": True,
+        }
+    )
+
+    assert response.status_code == 201
+    assert response.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert response.get_data() == b'{"ok": true}'
+
+
+def test_a_malformed_function_result_is_a_502() -> None:
+    assert proxy_response({"body": "no status"}).status_code == 502
