@@ -61,18 +61,10 @@ class StoreAndReply:
         ``StorageUnavailable``, since the message was not kept.
         """
         language, language_degraded = self._detect(message.message)
-        reply = self._replies.reply_in(language)
-        stored = StoredMessage(
-            id=self._new_id(),
-            user=message.user,
-            message=message.message,
-            language=language,
-            reply=reply.text,
-            translated=reply.translated,
-            received_at=self._clock(),
-        )
-        self._store.save(stored)
-        return Receipt(stored=stored, reply=reply, language_degraded=language_degraded)
+        key = MessageKey(received_at=self._clock(), id=self._new_id())
+        receipt = self._reply_to(message, key, language, language_degraded=language_degraded)
+        self._store.save(receipt.stored)
+        return receipt
 
     def accept_batch(self, submissions: Sequence[Submission]) -> BatchResult:
         """Reply to and store a batch: one detection call and one write per 25 messages.
@@ -91,18 +83,11 @@ class StoreAndReply:
                 logger.warning("Idempotency key not claimed, the record will be retried: %s", error)
                 failed.add(submission.ref)
                 continue
-            reply = self._replies.reply_in(language or UNDETERMINED_LANGUAGE)
-            stored = StoredMessage(
-                id=key.id,
-                user=submission.message.user,
-                message=submission.message.message,
-                language=language or UNDETERMINED_LANGUAGE,
-                reply=reply.text,
-                translated=reply.translated,
-                received_at=key.received_at,
-            )
-            receipts[submission.ref] = Receipt(
-                stored=stored, reply=reply, language_degraded=detection_failed or language is None
+            receipts[submission.ref] = self._reply_to(
+                submission.message,
+                key,
+                language or UNDETERMINED_LANGUAGE,
+                language_degraded=detection_failed or language is None,
             )
         # Duplicates within the batch share one key: written once, settled together.
         unique = {(r.stored.user, r.stored.received_at, r.stored.id): r.stored for r in receipts.values()}
@@ -119,6 +104,22 @@ class StoreAndReply:
         messages, more = self._store.history(user, limit, after)
         next_token = encode_token(messages[-1]) if more and messages else None
         return HistoryPage(messages=list(messages), next_token=next_token)
+
+    def _reply_to(
+        self, message: NewMessage, key: MessageKey, language: str, *, language_degraded: bool
+    ) -> Receipt:
+        """The reply in ``language`` and the message as it is to be stored under ``key``."""
+        reply = self._replies.reply_in(language)
+        stored = StoredMessage(
+            id=key.id,
+            user=message.user,
+            message=message.message,
+            language=language,
+            reply=reply.text,
+            translated=reply.translated,
+            received_at=key.received_at,
+        )
+        return Receipt(stored=stored, reply=reply, language_degraded=language_degraded)
 
     def _key_of(self, submission: Submission) -> MessageKey:
         if submission.idempotency_key is None:
