@@ -15,7 +15,6 @@ import argparse
 import csv
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,15 +23,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devkit.local.stack import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST_ENV = ROOT / ".bench" / "locust"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def locust() -> Path:

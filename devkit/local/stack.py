@@ -75,6 +75,14 @@ def ensure_free(host: str, port: int) -> None:
             raise PortInUse(f"port {port} on {host} is in use") from None
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a stack started beside others (tests, benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def local_api_key(data_dir: Path) -> str:
     """The local API key: made once, kept with the local data."""
     path = data_dir / "api-key"

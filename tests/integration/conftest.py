@@ -4,14 +4,10 @@ Set STACK_NAME (and AWS_REGION, or a profile's region) to run them; without it t
 Each test writes under its own uuid-named user and deletes what it wrote.
 """
 
-import json
 import os
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import boto3
 import pytest
@@ -35,28 +31,6 @@ class Stack:
 
     def url(self, path: str) -> str:
         return self.outputs["ApiUrl"].rstrip("/") + path
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-
-def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
-    """One HTTPS request; any status is returned, not raised."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return HttpResponse(
-                response.status, dict(response.headers), json.loads(response.read() or b"null")
-            )
-    except urllib.error.HTTPError as error:
-        return HttpResponse(error.code, dict(error.headers), json.loads(error.read() or b"null"))
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 from urllib.parse import quote
 
-from tests.integration.conftest import Stack, http
+from tests.integration.conftest import Stack
+from tests.support import http
 
 
 def test_a_message_is_answered_stored_and_read_back(stack: Stack, test_user: str) -> None:

@@ -1,25 +1,14 @@
 """The deployed queue path: real messages on the real queue, read back through the real API."""
 
 import json
-import time
-from collections.abc import Callable
 from urllib.parse import quote
 
 import boto3
 
-from tests.integration.conftest import Stack, http
+from tests.integration.conftest import Stack
+from tests.support import eventually, http
 
 WAIT_SECONDS = 60
-
-
-def eventually[T](probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T:
-    """Poll ``probe`` until it returns something, or fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (found := probe()) is not None:
-            return found
-        time.sleep(2)
-    raise AssertionError(f"nothing arrived within {seconds} s")
 
 
 def test_a_queued_message_is_stored_and_readable(stack: Stack, test_user: str) -> None:
@@ -32,7 +21,7 @@ def test_a_queued_message_is_stored_and_readable(stack: Stack, test_user: str) -
         page = http("GET", stack.url(f"/messages/{quote(test_user)}"), headers={"x-api-key": stack.api_key})
         return page.body["messages"] or None
 
-    (message,) = eventually(stored)
+    (message,) = eventually(stored, seconds=WAIT_SECONDS, interval=2)
     assert message["message"] == "Gracias"
 
 
@@ -55,4 +44,4 @@ def test_a_poison_record_lands_in_the_dead_letter_queue_with_its_reason(stack: S
                 return {"reason": message["MessageAttributes"]["RejectionReason"]["StringValue"]}
         return None
 
-    assert eventually(rejected)["reason"] == "message: Field required"
+    assert eventually(rejected, seconds=WAIT_SECONDS, interval=2)["reason"] == "message: Field required"

@@ -1,16 +1,12 @@
 """The local stack, started as ``make start`` starts it, on free ports with its own data folder."""
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,23 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
+from devkit.local.stack import free_port
 from devkit.template import ROOT
+from tests.support import Reply, http
 
 START_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: Any
 
 
 @dataclass
@@ -56,21 +40,7 @@ class RunningStack:
         return (self.data_dir / "api-key").read_text().strip()
 
     def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
-        data = (
-            body.encode()
-            if isinstance(body, str)
-            else (json.dumps(body).encode() if body is not None else None)
-        )
-        request = urllib.request.Request(self.api + path, data=data, method=method, headers=headers or {})  # noqa: S310
-        if data is not None and "Content-Type" not in (headers or {}):
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                raw = response.read()
-                return Reply(response.status, dict(response.headers), json.loads(raw) if raw else None)
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return Reply(error.code, dict(error.headers), json.loads(raw) if raw else None)
+        return http(method, self.api + path, body, headers)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -129,16 +99,6 @@ def start_stack(
             stack.stop()
             raise AssertionError("the local stack did not start:\n" + "".join(stack.output))
     return stack
-
-
-def eventually[T](probe: Callable[[], T], seconds: float = 20) -> T:
-    """Poll until ``probe`` returns something truthy."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := probe():
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"nothing within {seconds} s")
 
 
 @pytest.fixture(scope="module")

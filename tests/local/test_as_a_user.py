@@ -3,7 +3,8 @@
 import json
 from urllib.parse import quote
 
-from tests.local.conftest import RunningStack, eventually
+from tests.local.conftest import RunningStack
+from tests.support import eventually
 
 FRENCH = {"user": "alice", "message": "Bonjour, merci beaucoup pour votre aide"}
 

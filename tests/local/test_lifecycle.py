@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devkit.local.stack import free_port
 from devkit.template import ROOT
-from tests.local.conftest import eventually, free_port, start_stack
+from tests.local.conftest import start_stack
+from tests.support import eventually
 
 
 def test_data_survives_a_restart(tmp_path: Path) -> None:

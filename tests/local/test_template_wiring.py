@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from devkit.local.gateway import rest_apis
-from devkit.local.stack import LocalOptions, LocalStack, running
+from devkit.local.stack import LocalOptions, LocalStack, free_port, running
 from devkit.template import expand, load_template, resources_of_type
-from tests.local.conftest import free_port
 
 
 def declared_routes(template: dict[str, Any]) -> set[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,16 +11,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from devkit.local.stack import free_port
 from devkit.template import ROOT, load_template, resources_of_type
 
 BUCKET = "store-and-reply-artifacts-test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
