@@ -178,3 +178,14 @@ def expect_translation(translate: Stubbed["TranslateClient"], text: str, target:
 def path_of(path: str) -> Path:
     """A path inside the repository."""
     return ROOT / path
+
+
+def emitted_metrics(output: str) -> list[dict[str, Any]]:
+    """The EMF documents Powertools Metrics printed."""
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def metric(document: dict[str, Any], name: str) -> float:
+    """A metric's total in one EMF document (Powertools writes a list when a metric has several values)."""
+    value = document[name]
+    return float(sum(value)) if isinstance(value, list) else float(value)

@@ -17,9 +17,11 @@ from tests.conftest import (
     TABLE_NAME,
     FakeLambdaContext,
     Stubbed,
+    emitted_metrics,
     expect_language,
     expect_translation,
     load_event,
+    metric,
 )
 
 if TYPE_CHECKING:
@@ -69,17 +71,6 @@ def call_api(
 def stored_messages(dynamodb: "DynamoDBClient") -> list[dict[str, Any]]:
     items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
     return [item for item in items if item["pk"]["S"].startswith("USER#")]
-
-
-def emitted_metrics(output: str) -> list[dict[str, Any]]:
-    """The EMF documents Powertools Metrics printed."""
-    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
-
-
-def metric(document: dict[str, Any], name: str) -> float:
-    """A metric's total in one EMF document (Powertools writes a list when a metric has several values)."""
-    value = document[name]
-    return float(sum(value)) if isinstance(value, list) else float(value)
 
 
 def with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:

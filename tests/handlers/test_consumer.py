@@ -18,11 +18,12 @@ from tests.conftest import (
     TABLE_NAME,
     FakeLambdaContext,
     Queues,
+    emitted_metrics,
     expect_languages,
     expect_translation,
     load_event,
+    metric,
 )
-from tests.handlers.test_api import emitted_metrics, metric
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
