@@ -61,8 +61,7 @@ $(CHECKOV): requirements/checkov.txt | $(VENV)/.synced
 .PHONY: security
 security: $(CHECKOV) ## checkov on the application template (as written and expanded) and the pipeline
 	mkdir -p dist
-	$(BIN)/python -c "import json; from devkit.template import expand; \
-		json.dump(expand(), open('dist/expanded.json', 'w'), indent=1, default=str)"
+	$(BIN)/python -m devkit.template dist/expanded.json
 	$(CHECKOV) --config-file .checkov.yaml -f template.yaml -f dist/expanded.json -f pipeline/pipeline.yaml
 
 .PHONY: unit

@@ -5,13 +5,12 @@ generated resources (the serverless rules on functions and queues, for instance)
 expanded template: both are linted, with the serverless rules (cfn-lint-serverless).
 """
 
-import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from devkit.template import ROOT, expand, load_template
+from devkit.template import ROOT, write_expanded
 
 APPLICATION = ROOT / "template.yaml"
 PIPELINE = ROOT / "pipeline" / "pipeline.yaml"
@@ -26,7 +25,7 @@ def lint() -> int:
     cfn_lint, sam = str(tools / "cfn-lint"), str(tools / "sam")
     with tempfile.TemporaryDirectory() as folder:
         expanded = Path(folder) / "expanded.json"
-        expanded.write_text(json.dumps(expand(load_template(APPLICATION)), indent=1, default=str))
+        write_expanded(expanded, APPLICATION)
         checks = [
             [cfn_lint, str(APPLICATION), "-a", "cfn_lint_serverless.rules"],
             [

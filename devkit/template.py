@@ -2,8 +2,10 @@
 
 import copy
 import hashlib
+import json
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -91,3 +93,12 @@ def table_definitions(template: Template) -> dict[str, dict[str, Any]]:
             definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
         tables[name] = definition
     return tables
+
+
+def write_expanded(path: Path, template: Path = TEMPLATE) -> None:
+    """Write the expanded template as JSON, for the linters and scanners that read files."""
+    path.write_text(json.dumps(expand(load_template(template)), indent=1, default=str))
+
+
+if __name__ == "__main__":
+    write_expanded(Path(sys.argv[1]))
