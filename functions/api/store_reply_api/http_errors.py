@@ -71,13 +71,19 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
+    # Methods by declared path, read from the routes' OpenAPI description on the first 404/405
+    # (generating it costs ~150 ms) and kept for the container's life.
+    methods_by_path: dict[str, list[str]] = {}
+
     @app.not_found
     def not_found(_: NotFoundError) -> Response[Any]:
         # A declared path asked with another method reaches the function through the template's
         # ANY fallback, whose resource names the path.
         record_rejected_request(metrics)
         event = app.current_event
-        allowed = _methods_of(app, event.resource)
+        if not methods_by_path:
+            methods_by_path.update(_methods_by_path(app))
+        allowed = methods_by_path.get(event.resource, [])
         if allowed:
             return error_response(
                 HTTPStatus.METHOD_NOT_ALLOWED,
@@ -87,10 +93,9 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
         return error_response(HTTPStatus.NOT_FOUND, f"No route for {event.http_method} {event.path}")
 
 
-def _methods_of(app: APIGatewayRestResolver, resource: str) -> list[str]:
-    paths = app.get_openapi_schema().paths or {}
-    operations = paths.get(resource)
-    if operations is None:
-        return []
+def _methods_by_path(app: APIGatewayRestResolver) -> dict[str, list[str]]:
     methods = ("get", "put", "post", "delete", "patch", "head", "options")
-    return [method.upper() for method in methods if getattr(operations, method, None) is not None]
+    return {
+        path: [method.upper() for method in methods if getattr(operations, method, None) is not None]
+        for path, operations in (app.get_openapi_schema().paths or {}).items()
+    }
