@@ -56,7 +56,7 @@ def main() -> None:
         settings, clients = settings_and_clients()
         comprehend, translate = clients.comprehend, clients.translate
         consumer = QueueConsumer(
-            build_service(settings, clients), DeadLetterQueue(sqs, urls["MessagesDeadLetterQueue"])
+            build_service(settings, clients), DeadLetterQueue(sqs, urls["MessagesDeadLetterQueue"]), 5
         )
         handler = create_handler(lambda: consumer)
 

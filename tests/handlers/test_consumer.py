@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 REPLY = "Thank you for your message!"
+MAX_RECEIVE_COUNT = 5
 Consume = Callable[[dict[str, Any]], list[str]]
 
 
@@ -51,6 +52,7 @@ def consumer_for(
         consumer = QueueConsumer(
             service=build_service(settings, clients),
             rejected=DeadLetterQueue(queues.client, dead_letter_url or queues.dead_letter_url),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
         handler = create_handler(lambda: consumer)
 
@@ -313,7 +315,12 @@ class TestOnTheQueue:
         assert moved["Body"] == "{not json"
 
     def test_a_message_that_keeps_failing_to_store_moves_to_the_dead_letter_queue(
-        self, consume: Consume, comprehend: Any, queues: Queues, dynamodb: "DynamoDBClient"
+        self,
+        consume: Consume,
+        comprehend: Any,
+        queues: Queues,
+        dynamodb: "DynamoDBClient",
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
         dynamodb.delete_table(TableName=TABLE_NAME)
         queues.client.send_message(
@@ -326,6 +333,10 @@ class TestOnTheQueue:
 
         (moved,) = dead_letters(queues)
         assert json.loads(moved["Body"]) == {"user": "kim", "message": "Hi"}
+        # Only the failure on the last allowed delivery counts as dead-lettered: the rollback
+        # signal that exists even when SQS publishes nothing for an idle dead-letter queue.
+        documents = emitted_metrics(capsys.readouterr().out)
+        assert [metric(document, "RecordsDeadLettered") for document in documents] == [0, 0, 0, 0, 1]
 
 
 def test_the_production_wiring_sets_rejected_records_aside_in_the_configured_queue(
@@ -336,6 +347,7 @@ def test_the_production_wiring_sets_rejected_records_aside_in_the_configured_que
         "REPLY_MESSAGE": REPLY,
         "REPLY_LANGUAGE": "en",
         "DEAD_LETTER_QUEUE_URL": queues.dead_letter_url,
+        "MAX_RECEIVE_COUNT": "5",
     }.items():
         monkeypatch.setenv(name, value)
     from store_reply_consumer.app import _production_consumer  # noqa: PLC0415

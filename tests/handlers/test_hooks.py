@@ -154,7 +154,7 @@ class TestPreTrafficOnTheRealHandler:
 
         clients = AwsClients(dynamodb=dynamodb, comprehend=comprehend.client, translate=translate.client)
         consumer = QueueConsumer(
-            build_service(settings(), clients), DeadLetterQueue(queues.client, queues.dead_letter_url)
+            build_service(settings(), clients), DeadLetterQueue(queues.client, queues.dead_letter_url), 5
         )
         expect_languages(comprehend, "en", "en", "en")
         expect_report(codedeploy, "Succeeded")

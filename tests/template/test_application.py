@@ -4,9 +4,10 @@ import json
 import tomllib
 from typing import Any
 
+import boto3
 import pytest
 
-from devkit.template import ROOT, resources_of_type
+from devkit.template import ROOT, expand, resources_of_type
 
 
 def functions(expanded: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -133,3 +134,53 @@ def test_the_layer_ships_the_versions_the_tests_run() -> None:
     layer = (ROOT / "layers/shared/requirements.txt").read_text().splitlines()
 
     assert set(pinned) <= set(layer)
+
+
+def test_the_expanded_template_has_exactly_the_stages_the_template_declares(
+    template: dict[str, Any], expanded: dict[str, Any]
+) -> None:
+    # SAM adds a stage named "Stage" unless Globals.Api.OpenApiVersion is set: the same routes
+    # without the declared stage's throttling, access logs, tracing and alarms.
+    declared = {
+        resource["Properties"]["StageName"]
+        for resource in resources_of_type(template, "AWS::Serverless::Api").values()
+    }
+    stages = [
+        stage["Properties"]["StageName"]
+        for stage in resources_of_type(expanded, "AWS::ApiGateway::Stage").values()
+    ]
+
+    assert sorted(stages) == sorted(declared)
+
+
+def test_each_stack_publishes_its_own_layers(template: dict[str, Any]) -> None:
+    # A layer's name defaults to its logical id: dev, staging and prod would publish into one layer.
+    for name, layer in resources_of_type(template, "AWS::Serverless::LayerVersion").items():
+        assert "${AWS::StackName}" in layer["Properties"]["LayerName"]["Fn::Sub"], name
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-2"])
+def test_a_region_with_both_language_services_is_accepted(template: dict[str, Any], region: str) -> None:
+    (rule,) = template["Rules"].values()
+    (assertion,) = rule["Assertions"]
+
+    assert region in assertion["Assert"]["Fn::Contains"][0]
+
+
+def test_the_stack_is_refused_where_comprehend_or_translate_is_not_offered(template: dict[str, Any]) -> None:
+    # Every message needs both services in the stack's own region; botocore's endpoint data says where.
+    session = boto3.session.Session()
+    offered = set(session.get_available_regions("comprehend")) & set(
+        session.get_available_regions("translate")
+    )
+    (rule,) = template["Rules"].values()
+    (assertion,) = rule["Assertions"]
+    regions, tested = assertion["Assert"]["Fn::Contains"]
+
+    assert tested == {"Ref": "AWS::Region"}
+    assert set(regions) == offered
+    assert "eu-north-1" not in regions  # Translate without Comprehend
+
+
+def test_the_rules_survive_the_transform(template: dict[str, Any]) -> None:
+    assert expand(template)["Rules"] == template["Rules"]

@@ -29,7 +29,8 @@ GUARDED = {
             "ConsumerDurationAlarm",
             "ConsumerDegradedAlarm",
             "ConsumerFailedRecordsAlarm",
-            "DeadLetterArrivalsAlarm",
+            "ConsumerDeadLetteredAlarm",
+            "ConsumerRejectionRateAlarm",
         },
         "hooks": ("ConsumerPreTrafficHook", "ConsumerPostTrafficHook"),
     },
@@ -211,22 +212,86 @@ def test_the_5xx_alarm_is_a_rate_not_a_count(expanded: dict[str, Any]) -> None:
 
     assert metrics["errors"]["MetricStat"]["Metric"]["MetricName"] == "5XXError"
     assert metrics["requests"]["MetricStat"]["Metric"]["MetricName"] == "Count"
-    assert metrics["rate"]["Expression"] == "IF(requests > 0, 100 * errors / requests, 0)"
+    assert metrics["rate"]["Expression"] == {
+        "Fn::Sub": "IF(requests >= ${RateAlarmMinimumSample}, 100 * FILL(errors, 0) / requests, 0)"
+    }
     assert metrics["rate"]["ReturnData"] is True
 
 
+def test_every_rate_alarm_judges_only_a_minimum_sample(expanded: dict[str, Any]) -> None:
+    # With 10 % of traffic in a one-minute period, one degraded message in four must not decide a
+    # release: a rate is 0 (not breaching) until the period holds RateAlarmMinimumSample requests.
+    rates = {}
+    for name, resource in resources_of_type(expanded, "AWS::CloudWatch::Alarm").items():
+        for metric in resource["Properties"].get("Metrics", []):
+            if metric.get("ReturnData") and "Expression" in metric:
+                rates[name] = metric["Expression"]
+    assert set(rates) == {
+        "Api5xxRateAlarm",
+        "ApiDegradedAlarm",
+        "ConsumerDegradedAlarm",
+        "ConsumerFailedRecordsAlarm",
+        "ConsumerRejectionRateAlarm",
+    }
+    for name, expression in rates.items():
+        assert re.match(r"^IF\(.+? >= \$\{RateAlarmMinimumSample\}, 100 \* ", expression["Fn::Sub"]), name
+
+
 def test_business_alarms_read_the_emf_metrics_by_function_version(expanded: dict[str, Any]) -> None:
-    for name in ("ApiDegradedAlarm", "ConsumerDegradedAlarm", "ConsumerFailedRecordsAlarm"):
+    for name in (
+        "ApiDegradedAlarm",
+        "ConsumerDegradedAlarm",
+        "ConsumerFailedRecordsAlarm",
+        "ConsumerRejectionRateAlarm",
+    ):
         stats = [m["MetricStat"]["Metric"] for m in alarm(expanded, name)["Metrics"] if "MetricStat" in m]
         for metric in stats:
             assert metric["Namespace"] == "StoreAndReply"
             assert [d["Name"] for d in metric["Dimensions"]] == ["FunctionVersion", "service"]
 
 
-def test_every_alarm_is_per_minute_tolerates_missing_data_and_notifies(expanded: dict[str, Any]) -> None:
+def test_no_rollback_alarm_reads_a_queue_metric_that_an_idle_queue_does_not_publish(
+    expanded: dict[str, Any],
+) -> None:
+    # SQS publishes a queue's metrics only while it is active: a dead-letter queue idle for hours has
+    # no datapoint before its first arrival. Redrives are counted by the consumer instead.
+    dead_lettered = alarm(expanded, "ConsumerDeadLetteredAlarm")
+    rollback = set().union(*(g["alarms"] for g in GUARDED.values()))
+
+    assert (dead_lettered["Namespace"], dead_lettered["MetricName"]) == (
+        "StoreAndReply",
+        "RecordsDeadLettered",
+    )
+    for name in rollback:
+        properties = alarm(expanded, name)
+        namespaces = [properties.get("Namespace")] + [
+            m["MetricStat"]["Metric"]["Namespace"] for m in properties.get("Metrics", []) if "MetricStat" in m
+        ]
+        assert "AWS/SQS" not in namespaces, name
+
+
+def test_dead_letters_waiting_alert_a_person_without_stopping_releases(expanded: dict[str, Any]) -> None:
+    waiting = alarm(expanded, "DeadLettersWaitingAlarm")
+    guarding = [
+        alarm_ref["Name"]["Ref"]
+        for group in resources_of_type(expanded, "AWS::CodeDeploy::DeploymentGroup").values()
+        for alarm_ref in group["Properties"]["AlarmConfiguration"]["Alarms"]
+    ]
+
+    assert waiting["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert waiting["AlarmActions"] == [{"Ref": "DeploymentAlertsTopic"}]
+    assert "DeadLettersWaitingAlarm" not in guarding
+
+
+def test_every_rollback_alarm_is_per_minute_tolerates_missing_data_and_notifies(
+    expanded: dict[str, Any],
+) -> None:
     alarms = resources_of_type(expanded, "AWS::CloudWatch::Alarm")
-    assert set(alarms) == set().union(*(g["alarms"] for g in GUARDED.values()))
+    rollback = set().union(*(g["alarms"] for g in GUARDED.values()))
+    assert set(alarms) == rollback | {"DeadLettersWaitingAlarm"}
     for name, resource in alarms.items():
+        if name not in rollback:
+            continue
         properties = resource["Properties"]
         periods = [properties.get("Period")] + [
             m["MetricStat"]["Period"] for m in properties.get("Metrics", []) if "MetricStat" in m

@@ -99,3 +99,12 @@ def test_the_consumer_knows_where_rejected_records_go(expanded: dict[str, Any]) 
 
 def test_outputs_name_the_queues(template: dict[str, Any]) -> None:
     assert {"QueueUrl", "DeadLetterQueueUrl"} <= set(template["Outputs"])
+
+
+def test_the_consumer_counts_dead_letters_with_the_queue_s_own_max_receive_count(
+    expanded: dict[str, Any],
+) -> None:
+    variables = resource(expanded, "QueueConsumerFunction")["Environment"]["Variables"]
+    redrive = resource(expanded, "MessagesQueue")["RedrivePolicy"]
+
+    assert int(variables["MAX_RECEIVE_COUNT"]) == redrive["maxReceiveCount"]

@@ -57,6 +57,7 @@ def _production_consumer() -> QueueConsumer:
     return QueueConsumer(
         service=build_service(settings, build_clients()),
         rejected=DeadLetterQueue(build_sqs_client(), settings.dead_letter_queue_url),
+        max_receive_count=settings.max_receive_count,
     )
 
 

@@ -20,6 +20,7 @@ class QueueConsumer:
 
     service: StoreAndReply
     rejected: RejectedRecords
+    max_receive_count: int
 
 
 def consume(
@@ -28,7 +29,9 @@ def consume(
     """Process a batch; return the message ids of the records to retry.
 
     A record that can never succeed is sent to the dead-letter queue at once (no retries burnt)
-    and counts as done; if it cannot be sent there, it is retried, so it is never dropped.
+    and counts as done; if it cannot be sent there, it is retried, so it is never dropped. A record
+    failed on its last allowed delivery is counted in ``RecordsDeadLettered``: SQS moves it to the
+    dead-letter queue, and SQS's own metrics of an idle dead-letter queue would not show it.
     """
     read = [read_record(record) for record in records]
     submissions = [item for item in read if isinstance(item, Submission)]
@@ -48,4 +51,15 @@ def consume(
     metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=len(records) - len(retry))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(retry))
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=len(rejections))
+    exhausted = [
+        record.message_id
+        for record in records
+        if record.message_id in retry
+        and int(record.attributes.approximate_receive_count) >= consumer.max_receive_count
+    ]
+    for message_id in exhausted:
+        logger.error(
+            "Record failed its last delivery; SQS moves it to the dead-letter queue", message_id=message_id
+        )
+    metrics.add_metric(name="RecordsDeadLettered", unit=MetricUnit.Count, value=len(exhausted))
     return retry

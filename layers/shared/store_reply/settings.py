@@ -32,3 +32,6 @@ class QueueSettings(Settings):
     """The queue consumer's settings: the service's, plus where rejected records go."""
 
     dead_letter_queue_url: str = Field(pattern=r"^https?://", alias="DEAD_LETTER_QUEUE_URL")
+    max_receive_count: int = Field(
+        ge=1, le=1_000, alias="MAX_RECEIVE_COUNT", description="The queue's redrive maxReceiveCount"
+    )
