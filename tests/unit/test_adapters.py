@@ -82,6 +82,52 @@ def test_a_stored_message_reads_back_unchanged(dynamodb: "DynamoDBClient") -> No
     assert store.history("Zoë", 1, None) == ([message], False)
 
 
+def cut_every_query_after(dynamodb: "DynamoDBClient", items: int) -> list[dict[str, Any]]:
+    """Make moto end each Query page early with a LastEvaluatedKey, as DynamoDB does at 1 MB."""
+    calls: list[dict[str, Any]] = []
+
+    def cut(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query" and len(parsed.get("Items", [])) > items:
+            parsed["Items"] = parsed["Items"][:items]
+            parsed["LastEvaluatedKey"] = {key: parsed["Items"][-1][key] for key in ("pk", "sk")}
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(dict(params))
+
+    dynamodb.meta.events.register("after-call.dynamodb.Query", cut)
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Query", record)
+    return calls
+
+
+def test_a_page_cut_short_by_the_1_mb_limit_is_filled_and_still_links_to_the_next(
+    dynamodb: "DynamoDBClient",
+) -> None:
+    store = DynamoMessageStore(dynamodb, TABLE_NAME)
+    for minute in range(5):
+        store.save(
+            StoredMessage(
+                id=f"{minute:032x}",
+                user="long",
+                message="x" * 5_000,
+                language="en",
+                reply="Thanks",
+                translated=False,
+                received_at=SAME_MILLISECOND.replace(minute=minute),
+            )
+        )
+    queries = cut_every_query_after(dynamodb, items=2)
+
+    first, more = store.history("long", 4, None)
+    last = MessageKey(received_at=first[-1].received_at, id=first[-1].id)
+    rest, more_after_rest = store.history("long", 4, last)
+
+    assert [m.received_at.minute for m in first] == [4, 3, 2, 1]
+    assert more
+    assert [m.received_at.minute for m in rest] == [0]
+    assert not more_after_rest
+    assert all(query["ConsistentRead"] for query in queries)
+
+
 def test_the_translation_cache_outlives_the_container(dynamodb: "DynamoDBClient") -> None:
     DynamoTranslationCache(dynamodb, TABLE_NAME).put("Thanks", "fr", "Merci")
 

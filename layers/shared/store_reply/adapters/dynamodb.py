@@ -152,7 +152,13 @@ class DynamoMessageStore:
     def history(
         self, user: str, limit: int, after: MessageKey | None
     ) -> tuple[Sequence[StoredMessage], bool]:
-        """Return up to ``limit`` messages older than ``after`` and whether more follow."""
+        """Return up to ``limit`` messages older than ``after`` and whether more follow.
+
+        DynamoDB ends a query page at 1 MB whatever its ``Limit``, with a ``LastEvaluatedKey``: the
+        query goes on from there until it holds one message more than asked (another page exists)
+        or the partition ends. Reads are strongly consistent, so a message just stored is in the
+        history read right after it.
+        """
         query: QueryInputTypeDef = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -161,15 +167,23 @@ class DynamoMessageStore:
                 ":prefix": {"S": MESSAGE_PREFIX},
             },
             "ScanIndexForward": False,
-            # One more than asked tells whether another page exists, so no page is ever empty.
-            "Limit": limit + 1,
+            "ConsistentRead": True,
         }
         if after is not None:
             query["ExclusiveStartKey"] = message_key(user, after.received_at, after.id)
-        try:
-            items = self._client.query(**query)["Items"]
-        except (ClientError, BotoCoreError) as error:
-            raise StorageUnavailable(str(error)) from error
+        items: list[dict[str, AttributeValueTypeDef]] = []
+        while True:
+            # One more than asked tells whether another page exists, so no page is ever empty.
+            query["Limit"] = limit + 1 - len(items)
+            try:
+                response = self._client.query(**query)
+            except (ClientError, BotoCoreError) as error:
+                raise StorageUnavailable(str(error)) from error
+            items += response["Items"]
+            last = response.get("LastEvaluatedKey")
+            if len(items) > limit or last is None:
+                break
+            query["ExclusiveStartKey"] = last
         return [_message_from(item) for item in items[:limit]], len(items) > limit
 
 
