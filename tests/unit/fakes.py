@@ -3,8 +3,13 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from store_reply.errors import LanguageDetectionFailed, StorageUnavailable, TranslationFailed
-from store_reply.models import MessageKey, StoredMessage
+from store_reply.errors import (
+    LanguageDetectionFailed,
+    LanguageNotTranslatable,
+    StorageUnavailable,
+    TranslationFailed,
+)
+from store_reply.models import CachedTranslation, MessageKey, StoredMessage
 
 
 @dataclass
@@ -26,26 +31,29 @@ class FakeDetector:
 @dataclass
 class FakeTranslator:
     fails: bool = False
+    unsupported: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, str]] = field(default_factory=list)
 
     def translate(self, text: str, source: str, target: str) -> str:
         self.calls.append((text, source, target))
         if self.fails:
-            raise TranslationFailed("unsupported pair")
+            raise TranslationFailed("throttled")
+        if target in self.unsupported:
+            raise LanguageNotTranslatable(f"no translation from {source} to {target}")
         return f"[{target}] {text}"
 
 
 @dataclass
 class FakeCache:
-    entries: dict[tuple[str, str], str] = field(default_factory=dict)
+    entries: dict[tuple[str, str], CachedTranslation] = field(default_factory=dict)
     broken: bool = False
 
-    def get(self, text: str, target: str) -> str | None:
+    def get(self, text: str, target: str) -> CachedTranslation | None:
         if self.broken:
             raise StorageUnavailable("cache down")
         return self.entries.get((text, target))
 
-    def put(self, text: str, target: str, translation: str) -> None:
+    def put(self, text: str, target: str, translation: CachedTranslation) -> None:
         if self.broken:
             raise StorageUnavailable("cache down")
         self.entries[(text, target)] = translation

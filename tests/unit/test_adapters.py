@@ -7,8 +7,13 @@ import pytest
 
 from store_reply.adapters.dynamodb import DynamoMessageStore, DynamoTranslationCache
 from store_reply.adapters.language import AmazonTranslator, ComprehendLanguageDetector
-from store_reply.errors import LanguageDetectionFailed, StorageUnavailable, TranslationFailed
-from store_reply.models import MessageKey, NewMessage, StoredMessage
+from store_reply.errors import (
+    LanguageDetectionFailed,
+    LanguageNotTranslatable,
+    StorageUnavailable,
+    TranslationFailed,
+)
+from store_reply.models import CachedTranslation, MessageKey, NewMessage, StoredMessage
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.conftest import TABLE_NAME, expect_language
@@ -40,11 +45,21 @@ def test_comprehend_throttling_is_a_detection_failure(comprehend: Any) -> None:
         ComprehendLanguageDetector(comprehend.client).detect("Hallo")
 
 
-def test_an_unsupported_pair_is_a_translation_failure(translate: Any) -> None:
+def test_an_unsupported_pair_is_a_language_without_translation_not_a_fault(translate: Any) -> None:
     translate.stubber.add_client_error("translate_text", "UnsupportedLanguagePairException")
 
+    with pytest.raises(LanguageNotTranslatable):
+        AmazonTranslator(translate.client).translate("Thanks", "en", "yi")
+
+
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "ServiceUnavailableException", "InternalServerException"]
+)
+def test_translate_faults_are_translation_failures(translate: Any, code: str) -> None:
+    translate.stubber.add_client_error("translate_text", code)
+
     with pytest.raises(TranslationFailed):
-        AmazonTranslator(translate.client).translate("Thanks", "en", "xx")
+        AmazonTranslator(translate.client).translate("Thanks", "en", "fr")
 
 
 def test_two_messages_of_one_user_in_one_millisecond_are_both_stored(dynamodb: "DynamoDBClient") -> None:
@@ -129,10 +144,13 @@ def test_a_page_cut_short_by_the_1_mb_limit_is_filled_and_still_links_to_the_nex
 
 
 def test_the_translation_cache_outlives_the_container(dynamodb: "DynamoDBClient") -> None:
-    DynamoTranslationCache(dynamodb, TABLE_NAME).put("Thanks", "fr", "Merci")
+    DynamoTranslationCache(dynamodb, TABLE_NAME).put("Thanks", "fr", CachedTranslation(text="Merci"))
+    DynamoTranslationCache(dynamodb, TABLE_NAME).put("Thanks", "yi", CachedTranslation(text=None))
 
-    assert DynamoTranslationCache(dynamodb, TABLE_NAME).get("Thanks", "fr") == "Merci"
-    assert DynamoTranslationCache(dynamodb, TABLE_NAME).get("Thanks", "de") is None
+    cache = DynamoTranslationCache(dynamodb, TABLE_NAME)
+    assert cache.get("Thanks", "fr") == CachedTranslation(text="Merci")
+    assert cache.get("Thanks", "yi") == CachedTranslation(text=None)
+    assert cache.get("Thanks", "de") is None
 
 
 def test_a_missing_table_is_storage_unavailable(dynamodb: "DynamoDBClient") -> None:

@@ -61,6 +61,22 @@ def test_translation_failure_falls_back_and_is_degraded() -> None:
     assert receipt.stored.language == "fr"
 
 
+def test_a_language_without_a_translation_is_answered_in_the_reply_language_not_degraded() -> None:
+    # Comprehend detects about 100 languages, Translate supports fewer: a fact, not a fault.
+    translator, cache = FakeTranslator(unsupported={"fr"}), FakeCache()
+    first = service(translator=translator, cache=cache)
+
+    receipts = [first.accept(NewMessage(user="a", message="Bonjour")) for _ in range(3)]
+    restarted = service(translator=translator, cache=cache).accept(NewMessage(user="a", message="Bonjour"))
+
+    for receipt in [*receipts, restarted]:
+        assert (receipt.reply.text, receipt.reply.language) == (REPLY, "en")
+        assert not receipt.reply.translated
+        assert not receipt.degraded
+        assert receipt.stored.language == "fr"
+    assert translator.calls == [(REPLY, "en", "fr")]
+
+
 def test_store_failure_propagates_so_no_success_is_claimed() -> None:
     with pytest.raises(StorageUnavailable):
         service(store=FakeStore(broken=True)).accept(NewMessage(user="a", message="Hallo"))

@@ -18,4 +18,12 @@ class LanguageDetectionFailed(StoreAndReplyError):
 
 
 class TranslationFailed(StoreAndReplyError):
-    """The translator failed, was throttled, or does not support the language pair."""
+    """The translator failed or was throttled: a fault, which degrades the reply."""
+
+
+class LanguageNotTranslatable(StoreAndReplyError):
+    """The translator offers no translation into this language: a fact, not a fault.
+
+    Comprehend detects about 100 languages, Translate supports fewer; such a reply is given in the
+    configured language, remembered, and not counted as degraded.
+    """

@@ -105,6 +105,14 @@ class Receipt(BaseModel):
         return self.language_degraded or self.reply.degraded
 
 
+class CachedTranslation(BaseModel):
+    """What is known of the reply in one language: its translation, or that none exists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str | None = Field(description="None when the translator offers no translation into the language")
+
+
 class HistoryPage(BaseModel):
     """One page of a user's messages, newest first."""
 

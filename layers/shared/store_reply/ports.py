@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-from store_reply.models import MessageKey, Rejection, StoredMessage
+from store_reply.models import CachedTranslation, MessageKey, Rejection, StoredMessage
 
 
 class LanguageDetector(Protocol):
@@ -25,19 +25,23 @@ class Translator(Protocol):
     """Translates a text between two languages."""
 
     def translate(self, text: str, source: str, target: str) -> str:
-        """Return the translation; raise ``TranslationFailed``."""
+        """Return the translation.
+
+        Raise ``LanguageNotTranslatable`` when no translation into ``target`` exists, and
+        ``TranslationFailed`` on any fault.
+        """
         ...
 
 
 class TranslationCache(Protocol):
     """Remembers translations for as long as the store lives."""
 
-    def get(self, text: str, target: str) -> str | None:
-        """Return the cached translation or None; raise ``StorageUnavailable``."""
+    def get(self, text: str, target: str) -> CachedTranslation | None:
+        """Return what is known of ``text`` in ``target``, or None; raise ``StorageUnavailable``."""
         ...
 
-    def put(self, text: str, target: str, translation: str) -> None:
-        """Remember a translation; raise ``StorageUnavailable``."""
+    def put(self, text: str, target: str, translation: CachedTranslation) -> None:
+        """Remember a translation, or that none exists; raise ``StorageUnavailable``."""
         ...
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from store_reply.errors import StorageUnavailable
-from store_reply.models import MessageKey, StoredMessage
+from store_reply.models import CachedTranslation, MessageKey, StoredMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -199,18 +199,24 @@ class DynamoTranslationCache:
         digest = hashlib.sha256(text.encode()).hexdigest()
         return {"pk": {"S": f"TRANSLATION#{target}"}, "sk": {"S": digest}}
 
-    def get(self, text: str, target: str) -> str | None:
-        """Return the cached translation of ``text`` into ``target``, if any."""
+    def get(self, text: str, target: str) -> CachedTranslation | None:
+        """Return what is cached of ``text`` in ``target``, if anything."""
         try:
             response = self._client.get_item(TableName=self._table, Key=self._key(text, target))
         except (ClientError, BotoCoreError) as error:
             raise StorageUnavailable(str(error)) from error
         item = response.get("Item")
-        return item["translation"]["S"] if item else None
+        if not item:
+            return None
+        return CachedTranslation(text=item["translation"]["S"] if "translation" in item else None)
 
-    def put(self, text: str, target: str, translation: str) -> None:
-        """Remember the translation of ``text`` into ``target``."""
-        item = {**self._key(text, target), "translation": {"S": translation}, "source": {"S": text}}
+    def put(self, text: str, target: str, translation: CachedTranslation) -> None:
+        """Remember the translation of ``text`` into ``target``, or that there is none."""
+        item: dict[str, AttributeValueTypeDef] = {**self._key(text, target), "source": {"S": text}}
+        if translation.text is None:
+            item["untranslatable"] = {"BOOL": True}
+        else:
+            item["translation"] = {"S": translation.text}
         try:
             self._client.put_item(TableName=self._table, Item=item)
         except (ClientError, BotoCoreError) as error:

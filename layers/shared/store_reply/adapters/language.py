@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from store_reply.errors import LanguageDetectionFailed, TranslationFailed
+from store_reply.errors import LanguageDetectionFailed, LanguageNotTranslatable, TranslationFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 BATCH_DOCUMENTS = 25  # BatchDetectDominantLanguage's limit
 BATCH_DOCUMENT_BYTES = 4_900  # each document must stay under 5,000 bytes of UTF-8
+UNSUPPORTED_PAIR = "UnsupportedLanguagePairException"
 
 
 def _clip(text: str, limit: int = BATCH_DOCUMENT_BYTES) -> str:
@@ -78,6 +79,10 @@ class AmazonTranslator:
             response = self._client.translate_text(
                 Text=text, SourceLanguageCode=source, TargetLanguageCode=target
             )
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == UNSUPPORTED_PAIR:
+                raise LanguageNotTranslatable(str(error)) from error
+            raise TranslationFailed(str(error)) from error
+        except BotoCoreError as error:
             raise TranslationFailed(str(error)) from error
         return response["TranslatedText"]
