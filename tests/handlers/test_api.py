@@ -85,6 +85,53 @@ def with_user(event: dict[str, Any], user: str, encoded: str) -> dict[str, Any]:
     return event
 
 
+def with_header(event: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    event["headers"] = {**(event.get("headers") or {}), name: value}
+    event["multiValueHeaders"] = {**(event.get("multiValueHeaders") or {}), name: [value]}
+    return event
+
+
+class TestIdempotencyKey:
+    # HTTP/2 clients send header names in lower case; API Gateway passes them as sent.
+    @pytest.mark.parametrize("header", ["Idempotency-Key", "idempotency-key"])
+    def test_a_retry_after_a_lost_answer_stores_the_message_once(
+        self, call_api: CallApi, comprehend: Any, translate: Any, dynamodb: "DynamoDBClient", header: str
+    ) -> None:
+        expect_language(comprehend, ("fr", 0.98))
+        expect_translation(translate, REPLY, "fr", FRENCH_REPLY)
+        expect_language(comprehend, ("fr", 0.98))
+
+        first = call_api(with_header(load_event("api/post-message"), header, "order-7"))
+        retry = call_api(with_header(load_event("api/post-message"), header, "order-7"))
+
+        assert (first.status, retry.status) == (201, 201)
+        assert retry.body == first.body
+        assert len(stored_messages(dynamodb)) == 1
+
+    def test_the_same_key_for_another_message_is_refused_and_changes_nothing(
+        self, call_api: CallApi, comprehend: Any, translate: Any, dynamodb: "DynamoDBClient"
+    ) -> None:
+        expect_language(comprehend, ("fr", 0.98))
+        expect_translation(translate, REPLY, "fr", FRENCH_REPLY)
+        call_api(with_header(load_event("api/post-message"), "Idempotency-Key", "order-7"))
+
+        event = load_event("api/post-message")
+        event["body"] = json.dumps({**json.loads(event["body"]), "message": "Another message entirely"})
+        other = call_api(with_header(event, "Idempotency-Key", "order-7"))
+
+        assert other.status == 422
+        assert other.body["errors"] == [{"field": "header.Idempotency-Key"}]
+        (item,) = stored_messages(dynamodb)
+        assert item["message"]["S"] == "Bonjour, merci beaucoup pour votre aide hier soir"
+
+    def test_an_empty_key_is_a_named_field_error(self, call_api: CallApi, dynamodb: "DynamoDBClient") -> None:
+        response = call_api(with_header(load_event("api/post-message"), "Idempotency-Key", ""))
+
+        assert response.status == 422
+        assert "idempotency" in json.dumps(response.body["errors"]).lower()
+        assert stored_messages(dynamodb) == []
+
+
 class TestPostMessage:
     def test_replies_in_the_senders_language_and_stores_the_message(
         self, call_api: CallApi, comprehend: Any, translate: Any, dynamodb: "DynamoDBClient"

@@ -171,6 +171,27 @@ class TestBatches:
         (item,) = stored(dynamodb)
         assert item["receivedAt"]["S"].startswith("2025-11-26T12:00:00")
 
+    def test_a_key_reused_for_another_message_is_set_aside_with_its_reason_not_retried(
+        self, consume: Consume, comprehend: Any, queues: Queues, dynamodb: "DynamoDBClient"
+    ) -> None:
+        first, other = load_event("sqs/single"), load_event("sqs/single")
+        first["Records"][0]["body"] = json.dumps(
+            {"user": "gina", "message": "Thanks!", "idempotencyKey": "k"}
+        )
+        other["Records"][0]["body"] = json.dumps({"user": "gina", "message": "Other!", "idempotencyKey": "k"})
+        other["Records"][0]["messageId"] = "another-message"
+        expect_languages(comprehend, "en")
+        expect_languages(comprehend, "en")
+
+        consume(first)
+        failed = consume(other)
+
+        assert failed == []
+        assert [item["message"]["S"] for item in stored(dynamodb)] == ["Thanks!"]
+        (moved,) = dead_letters(queues)
+        assert moved["MessageAttributes"]["SourceMessageId"]["StringValue"] == "another-message"
+        assert "idempotency key" in moved["MessageAttributes"]["RejectionReason"]["StringValue"]
+
 
 class TestFaults:
     def test_comprehend_throttled_stores_the_batch_undetermined_and_counts_it(

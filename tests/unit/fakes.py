@@ -9,7 +9,7 @@ from store_reply.errors import (
     StorageUnavailable,
     TranslationFailed,
 )
-from store_reply.models import CachedTranslation, MessageKey, StoredMessage
+from store_reply.models import CachedTranslation, Claim, MessageKey, StoredMessage
 
 
 @dataclass
@@ -62,7 +62,7 @@ class FakeCache:
 @dataclass
 class FakeStore:
     messages: list[StoredMessage] = field(default_factory=list)
-    claims: dict[tuple[str, str], MessageKey] = field(default_factory=dict)
+    claims: dict[tuple[str, str], Claim] = field(default_factory=dict)
     broken: bool = False
     refuse: set[str] = field(default_factory=set)
 
@@ -80,7 +80,7 @@ class FakeStore:
                 self.save(message)
         return {m.id for m in messages if m.message in self.refuse}
 
-    def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+    def claim(self, user: str, idempotency_key: str, candidate: Claim) -> Claim:
         if self.broken:
             raise StorageUnavailable("table down")
         return self.claims.setdefault((user, idempotency_key), candidate)

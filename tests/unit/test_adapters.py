@@ -13,7 +13,7 @@ from store_reply.errors import (
     StorageUnavailable,
     TranslationFailed,
 )
-from store_reply.models import CachedTranslation, MessageKey, NewMessage, StoredMessage
+from store_reply.models import CachedTranslation, Claim, MessageKey, NewMessage, StoredMessage
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.conftest import TABLE_NAME, expect_language
@@ -243,8 +243,10 @@ def test_save_all_backs_off_between_retries_of_unprocessed_items(
 
 def test_an_idempotency_key_binds_its_first_claimant(dynamodb: "DynamoDBClient") -> None:
     store = DynamoMessageStore(dynamodb, TABLE_NAME)
-    first = MessageKey(received_at=SAME_MILLISECOND, id="a" * 32)
-    second = MessageKey(received_at=datetime(2026, 11, 27, tzinfo=UTC), id="b" * 32)
+    first = Claim(key=MessageKey(received_at=SAME_MILLISECOND, id="a" * 32), fingerprint="f1")
+    second = Claim(
+        key=MessageKey(received_at=datetime(2026, 11, 27, tzinfo=UTC), id="b" * 32), fingerprint="f2"
+    )
 
     assert store.claim("lee", "k-1", first) == first
     assert store.claim("lee", "k-1", second) == first
@@ -254,8 +256,10 @@ def test_an_idempotency_key_binds_its_first_claimant(dynamodb: "DynamoDBClient")
 def test_an_expired_claim_is_free_again(dynamodb: "DynamoDBClient") -> None:
     now = [1_000_000.0]
     store = DynamoMessageStore(dynamodb, TABLE_NAME, clock=lambda: now[0])
-    first = MessageKey(received_at=SAME_MILLISECOND, id="a" * 32)
-    later = MessageKey(received_at=datetime(2026, 11, 28, tzinfo=UTC), id="b" * 32)
+    first = Claim(key=MessageKey(received_at=SAME_MILLISECOND, id="a" * 32), fingerprint="f1")
+    later = Claim(
+        key=MessageKey(received_at=datetime(2026, 11, 28, tzinfo=UTC), id="b" * 32), fingerprint="f2"
+    )
     store.claim("lee", "k-1", first)
 
     now[0] += 25 * 3600

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store_reply.errors import InvalidPageToken, StorageUnavailable
-from store_reply.models import MessageKey, NewMessage, Submission
+from store_reply.errors import IdempotencyKeyReused, InvalidPageToken, StorageUnavailable
+from store_reply.models import Claim, MessageKey, NewMessage, Submission
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.unit.fakes import FakeCache, FakeDetector, FakeStore, FakeTranslator
@@ -174,7 +174,7 @@ def test_one_idempotency_key_twice_in_a_batch_is_stored_once() -> None:
 
 def test_an_unclaimable_idempotency_key_fails_only_its_record() -> None:
     class ClaimsDown(FakeStore):
-        def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+        def claim(self, user: str, idempotency_key: str, candidate: Claim) -> Claim:
             raise StorageUnavailable("throttled")
 
     store = ClaimsDown()
@@ -183,3 +183,44 @@ def test_an_unclaimable_idempotency_key_fails_only_its_record() -> None:
 
     assert result.failed == {"1"}
     assert [m.id[-1] for m in store.messages] == ["2"]
+
+
+def test_a_retry_with_its_idempotency_key_is_stored_once_under_the_first_id_and_time() -> None:
+    store = FakeStore()
+    moments = iter([NOON, NOON.replace(second=30)])
+    writer = StoreAndReply(
+        FakeDetector(),
+        ReplyTranslator(REPLY, "en", FakeTranslator(), FakeCache()),
+        store,
+        clock=lambda: next(moments),
+    )
+
+    first = writer.accept(NewMessage(user="ana", message="Bonjour"), idempotency_key="retry-1")
+    retry = writer.accept(NewMessage(user="ana", message="Bonjour"), idempotency_key="retry-1")
+
+    assert (retry.stored.id, retry.stored.received_at) == (first.stored.id, NOON)
+    assert len(store.messages) == 1
+
+
+def test_an_idempotency_key_reused_for_another_message_is_refused_and_overwrites_nothing() -> None:
+    store = FakeStore()
+    writer = service(store=store)
+    writer.accept(NewMessage(user="ana", message="Bonjour"), idempotency_key="k")
+
+    with pytest.raises(IdempotencyKeyReused):
+        writer.accept(NewMessage(user="ana", message="Something else"), idempotency_key="k")
+
+    assert [m.message for m in store.messages] == ["Bonjour"]
+
+
+def test_a_key_reused_for_another_message_in_a_batch_is_refused_not_retried() -> None:
+    store = FakeStore()
+
+    result = service(store=store).accept_batch(
+        [submission("1", key="k"), submission("2", key="k", text="another text")]
+    )
+
+    assert set(result.receipts) == {"1"}
+    assert result.failed == frozenset()
+    assert set(result.refused) == {"2"}
+    assert [m.message for m in store.messages] == [result.receipts["1"].stored.message]

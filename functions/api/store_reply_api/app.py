@@ -8,12 +8,12 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
 from store_reply.adapters.clients import build_clients
-from store_reply.models import MessageText, NewMessage, UserName
+from store_reply.models import IdempotencyKey, MessageText, NewMessage, UserName
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
 from store_reply.telemetry import NAMESPACE, record_history_read, record_receipt, tag_version
@@ -40,9 +40,19 @@ def _json(status: HTTPStatus, body: Any) -> Response[Any]:
 
 
 @app.post("/messages", summary="Send a message; get the reply in its language")
-def post_message(message: NewMessage) -> Response[MessageAccepted]:
+def post_message(
+    message: NewMessage,
+    idempotency_key: Annotated[
+        IdempotencyKey | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Resending a request with the same key within 24 hours stores nothing new "
+            "and answers with the first message's id",
+        ),
+    ] = None,
+) -> Response[MessageAccepted]:
     """Store a message and reply in its language."""
-    receipt = _service().accept(message)
+    receipt = _service().accept(message, idempotency_key)
     record_receipt(metrics, receipt)
     return _json(HTTPStatus.CREATED, MessageAccepted.of(receipt).model_dump(mode="json"))
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from store_reply.errors import InvalidPageToken, StorageUnavailable
+from store_reply.errors import IdempotencyKeyReused, InvalidPageToken, StorageUnavailable
 from store_reply.telemetry import record_rejected_request, record_store_failure
 
 RETRY_AFTER_SECONDS = 2
@@ -60,6 +60,13 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
     def invalid_token(error: InvalidPageToken) -> Response[Any]:
         record_rejected_request(metrics)
         return error_response(HTTPStatus.BAD_REQUEST, str(error), errors=[{"field": "query.next"}])
+
+    @app.exception_handler(IdempotencyKeyReused)
+    def key_reused(error: IdempotencyKeyReused) -> Response[Any]:
+        record_rejected_request(metrics)
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, str(error), errors=[{"field": "header.Idempotency-Key"}]
+        )
 
     @app.exception_handler(StorageUnavailable)
     def storage_down(error: StorageUnavailable) -> Response[Any]:

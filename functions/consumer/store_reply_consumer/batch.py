@@ -38,15 +38,19 @@ def consume(
     rejections = [item for item in read if isinstance(item, Rejection)]
 
     retry: set[str] = set()
-    if rejections:
-        for rejection in rejections:
-            logger.warning("Record rejected", message_id=rejection.ref, reason=rejection.reason)
-        retry |= consumer.rejected.reject_all(rejections)
     if submissions:
         result = consumer.service.accept_batch(submissions)
         for receipt in result.receipts.values():
             record_receipt(metrics, receipt)
         retry |= result.failed
+        bodies = {record.message_id: record.body for record in records}
+        rejections += [
+            Rejection(ref=ref, body=bodies[ref], reason=why) for ref, why in result.refused.items()
+        ]
+    if rejections:
+        for rejection in rejections:
+            logger.warning("Record rejected", message_id=rejection.ref, reason=rejection.reason)
+        retry |= consumer.rejected.reject_all(rejections)
 
     metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=len(records) - len(retry))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(retry))

@@ -13,6 +13,10 @@ class StorageUnavailable(StoreAndReplyError):
     """The message store could not be reached or refused the write; nothing was stored."""
 
 
+class IdempotencyKeyReused(StoreAndReplyError):
+    """An idempotency key already stands for a different message; nothing was stored."""
+
+
 class LanguageDetectionFailed(StoreAndReplyError):
     """The language detector failed or was throttled."""
 

@@ -1,5 +1,7 @@
 """Values that cross the domain's boundary."""
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Annotated
 
@@ -131,6 +133,20 @@ class MessageKey(BaseModel):
     id: str = Field(alias="i", pattern=r"^[0-9a-f]{32}$")
 
 
+class Claim(BaseModel):
+    """An idempotency key's binding: the key the message is stored under, and what message it was."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: MessageKey
+    fingerprint: str
+
+
+def fingerprint_of(message: NewMessage) -> str:
+    """A digest of what a message says and who sent it: a retry has the same, another message not."""
+    return hashlib.sha256(json.dumps([message.user, message.message]).encode()).hexdigest()
+
+
 class Submission(BaseModel):
     """A message that arrived in a batch, with the identity it is stored under.
 
@@ -153,6 +169,9 @@ class BatchResult(BaseModel):
 
     receipts: dict[str, Receipt]
     failed: frozenset[str]
+    refused: dict[str, str] = Field(
+        default_factory=dict, description="Submissions that can never be stored, by ref, with the reason"
+    )
 
 
 class Rejection(BaseModel):

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-from store_reply.models import CachedTranslation, MessageKey, Rejection, StoredMessage
+from store_reply.models import CachedTranslation, Claim, MessageKey, Rejection, StoredMessage
 
 
 class LanguageDetector(Protocol):
@@ -56,11 +56,11 @@ class MessageStore(Protocol):
         """Store messages in as few calls as possible; return the ids of those not stored."""
         ...
 
-    def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
+    def claim(self, user: str, idempotency_key: str, candidate: Claim) -> Claim:
         """Bind a client's idempotency key to ``candidate`` unless it is bound already.
 
-        Return the key the message is stored under: ``candidate`` the first time, the first
-        claimant's afterwards. Raise ``StorageUnavailable`` when the claim could not be made.
+        Return the binding: ``candidate`` the first time, the first claimant's afterwards. Raise
+        ``StorageUnavailable`` when the claim could not be made.
         """
         ...
 

@@ -5,16 +5,18 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from store_reply.errors import LanguageDetectionFailed, StorageUnavailable
+from store_reply.errors import IdempotencyKeyReused, LanguageDetectionFailed, StorageUnavailable
 from store_reply.models import (
     UNDETERMINED_LANGUAGE,
     BatchResult,
+    Claim,
     HistoryPage,
     MessageKey,
     NewMessage,
     Receipt,
     StoredMessage,
     Submission,
+    fingerprint_of,
 )
 from store_reply.paging import decode_token, encode_token
 from store_reply.ports import LanguageDetector, MessageStore
@@ -54,14 +56,18 @@ class StoreAndReply:
         self._clock = clock
         self._new_id = new_id
 
-    def accept(self, message: NewMessage) -> Receipt:
+    def accept(self, message: NewMessage, idempotency_key: str | None = None) -> Receipt:
         """Detect the language, reply in it and store the message.
 
         Detection and translation faults degrade the reply; a store fault raises
-        ``StorageUnavailable``, since the message was not kept.
+        ``StorageUnavailable``, since the message was not kept. With an ``idempotency_key`` a
+        retry is stored over the first attempt, under the same id and time; the same key with
+        another message raises ``IdempotencyKeyReused``.
         """
+        key = self._claimed(
+            message, idempotency_key, MessageKey(received_at=self._clock(), id=self._new_id())
+        )
         language, language_degraded = self._detect(message.message)
-        key = MessageKey(received_at=self._clock(), id=self._new_id())
         receipt = self._reply_to(message, key, language, language_degraded=language_degraded)
         self._store.save(receipt.stored)
         return receipt
@@ -71,17 +77,22 @@ class StoreAndReply:
 
         A redelivered submission is stored over itself (its key derives from the delivery); one
         with an idempotency key is stored under the key its first delivery claimed. Submissions
-        that could not be stored are returned in ``failed``; the others have a receipt.
+        that could not be stored are returned in ``failed``, those that never can be (a key reused
+        for another message) in ``refused``; the others have a receipt.
         """
         languages, detection_failed = self._detect_all([s.message.message for s in submissions])
         failed: set[str] = set()
+        refused: dict[str, str] = {}
         receipts: dict[str, Receipt] = {}
         for submission, language in zip(submissions, languages, strict=True):
             try:
-                key = self._key_of(submission)
+                key = self._claimed(submission.message, submission.idempotency_key, submission.key)
             except StorageUnavailable as error:
                 logger.warning("Idempotency key not claimed, the record will be retried: %s", error)
                 failed.add(submission.ref)
+                continue
+            except IdempotencyKeyReused as error:
+                refused[submission.ref] = str(error)
                 continue
             receipts[submission.ref] = self._reply_to(
                 submission.message,
@@ -96,7 +107,7 @@ class StoreAndReply:
             if receipt.stored.id in not_stored:
                 failed.add(ref)
                 del receipts[ref]
-        return BatchResult(receipts=receipts, failed=frozenset(failed))
+        return BatchResult(receipts=receipts, failed=frozenset(failed), refused=refused)
 
     def history(self, user: str, limit: int, page_token: str | None) -> HistoryPage:
         """Return a page of ``user``'s messages, newest first; raise ``InvalidPageToken``."""
@@ -121,10 +132,15 @@ class StoreAndReply:
         )
         return Receipt(stored=stored, reply=reply, language_degraded=language_degraded)
 
-    def _key_of(self, submission: Submission) -> MessageKey:
-        if submission.idempotency_key is None:
-            return submission.key
-        return self._store.claim(submission.message.user, submission.idempotency_key, submission.key)
+    def _claimed(self, message: NewMessage, idempotency_key: str | None, candidate: MessageKey) -> MessageKey:
+        """The key to store ``message`` under: ``candidate``, or what its idempotency key is bound to."""
+        if idempotency_key is None:
+            return candidate
+        mine = Claim(key=candidate, fingerprint=fingerprint_of(message))
+        bound = self._store.claim(message.user, idempotency_key, mine)
+        if bound.fingerprint != mine.fingerprint:
+            raise IdempotencyKeyReused("this idempotency key was already used for another message")
+        return bound.key
 
     def _detect_all(self, texts: list[str]) -> tuple[list[str | None], bool]:
         try:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from store_reply.errors import StorageUnavailable
-from store_reply.models import CachedTranslation, MessageKey, StoredMessage
+from store_reply.models import CachedTranslation, Claim, MessageKey, StoredMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -119,14 +119,15 @@ class DynamoMessageStore:
             not_stored.update(str(request["PutRequest"]["Item"]["id"]["S"]) for request in pending)
         return not_stored
 
-    def claim(self, user: str, idempotency_key: str, candidate: MessageKey) -> MessageKey:
-        """Bind an idempotency key to ``candidate`` with a conditional write; return the bound key."""
+    def claim(self, user: str, idempotency_key: str, candidate: Claim) -> Claim:
+        """Bind an idempotency key to ``candidate`` with a conditional write; return the binding."""
         expires_at = int(self._clock() + IDEMPOTENCY_WINDOW.total_seconds())
         item: dict[str, AttributeValueTypeDef] = {
             "pk": {"S": f"IDEMPOTENCY#{user}"},
             "sk": {"S": f"KEY#{idempotency_key}"},
-            "messageId": {"S": candidate.id},
-            "receivedAt": {"S": _timestamp(candidate.received_at)},
+            "messageId": {"S": candidate.key.id},
+            "receivedAt": {"S": _timestamp(candidate.key.received_at)},
+            "fingerprint": {"S": candidate.fingerprint},
             "expiresAt": {"N": str(expires_at)},
         }
         try:
@@ -142,8 +143,11 @@ class DynamoMessageStore:
             bound: dict[str, Any] = cast("dict[str, Any]", taken.response).get("Item", {})
             if not bound:
                 raise StorageUnavailable("idempotency claim taken but unreadable") from taken
-            return MessageKey(
-                received_at=datetime.fromisoformat(bound["receivedAt"]["S"]), id=bound["messageId"]["S"]
+            return Claim(
+                key=MessageKey(
+                    received_at=datetime.fromisoformat(bound["receivedAt"]["S"]), id=bound["messageId"]["S"]
+                ),
+                fingerprint=bound["fingerprint"]["S"],
             )
         except (ClientError, BotoCoreError) as error:
             raise StorageUnavailable(str(error)) from error
