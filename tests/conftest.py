@@ -41,6 +41,7 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:store-and-reply-test:live"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    client_context: Any = None
 
     def get_remaining_time_in_millis(self) -> int:
         return 10_000

@@ -4,6 +4,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -89,6 +90,45 @@ def with_header(event: dict[str, Any], name: str, value: str) -> dict[str, Any]:
     event["headers"] = {**(event.get("headers") or {}), name: value}
     event["multiValueHeaders"] = {**(event.get("multiValueHeaders") or {}), name: [value]}
     return event
+
+
+class TestReservedUserNames:
+    """Names beginning with "__" are the deployment checks'; callers of the API cannot use them."""
+
+    @pytest.mark.parametrize(
+        "event",
+        [
+            load_event("api/post-message"),
+            with_query(load_event("api/send"), user="__deployment-check__d-1"),
+            with_user(load_event("api/history"), "__deployment-check__d-1", "__deployment-check__d-1"),
+        ],
+        ids=["post", "send", "history"],
+    )
+    def test_a_caller_cannot_write_or_read_as_a_reserved_user(
+        self, call_api: CallApi, dynamodb: "DynamoDBClient", event: dict[str, Any]
+    ) -> None:
+        if event["httpMethod"] == "POST":
+            event["body"] = json.dumps({**json.loads(event["body"]), "user": "__deployment-check__d-1"})
+
+        response = call_api(event)
+
+        assert response.status == 422
+        assert response.body["errors"] == [{"field": "user"}]
+        assert stored_messages(dynamodb) == []
+
+    def test_a_deployment_check_may_use_the_namespace(
+        self, settings: Settings, dynamodb: "DynamoDBClient", comprehend: Any, translate: Any
+    ) -> None:
+        clients = AwsClients(dynamodb=dynamodb, comprehend=comprehend.client, translate=translate.client)
+        handler = create_handler(lambda: build_service(settings, clients))
+        event = load_event("api/post-message")
+        event["body"] = json.dumps({**json.loads(event["body"]), "user": "__deployment-check__d-1"})
+        expect_language(comprehend, ("en", 0.99))
+        marked = FakeLambdaContext(client_context=SimpleNamespace(custom={"deploymentCheck": "d-1"}))
+
+        response = handler(event, marked)  # type: ignore[arg-type]
+
+        assert response["statusCode"] == 201
 
 
 class TestIdempotencyKey:

@@ -193,6 +193,21 @@ class TestBatches:
         assert "idempotency key" in moved["MessageAttributes"]["RejectionReason"]["StringValue"]
 
 
+    def test_a_reserved_user_from_the_queue_is_set_aside_not_stored(
+        self, consume: Consume, comprehend: Any, queues: Queues, dynamodb: "DynamoDBClient"
+    ) -> None:
+        event = load_event("sqs/single")
+        event["Records"][0]["body"] = json.dumps({"user": "__deployment-check__d-1", "message": "Hi there"})
+        expect_languages(comprehend, "en")
+
+        failed = consume(event)
+
+        assert failed == []
+        assert stored(dynamodb) == []
+        (moved,) = dead_letters(queues)
+        assert "reserved" in moved["MessageAttributes"]["RejectionReason"]["StringValue"]
+
+
 class TestFaults:
     def test_comprehend_throttled_stores_the_batch_undetermined_and_counts_it(
         self,

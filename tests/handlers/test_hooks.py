@@ -5,11 +5,15 @@ status of every report. The new version is either the real handler, run in-proce
 checks must pass against the code of this commit), or a Stubber standing in for Lambda.
 """
 
+import base64
 import io
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -19,21 +23,24 @@ from botocore.stub import ANY, Stubber
 
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.dynamodb import user_partition
+from store_reply.deployment_checks import CLIENT_CONTEXT_KEY, check_user
 from store_reply.settings import Settings
 from store_reply.wiring import build_service
 from store_reply_api.app import create_handler as create_api_handler
 from store_reply_consumer.app import create_handler as create_consumer_handler
 from store_reply_consumer.batch import QueueConsumer
-from store_reply_hooks.app import HookSettings, build_hook, create_handler
+from store_reply_hooks.app import CONTROL, INVOKE, REPORT, HookSettings, build_hook, create_handler
 from store_reply_hooks.aws import (
+    REPORT_ATTEMPTS,
     AlarmWatch,
+    CheckDataCleaner,
+    CleanupIncomplete,
     CodeDeployReporter,
     Invocation,
     LambdaInvoker,
-    ReservedUserCleaner,
 )
-from store_reply_hooks.checks import API_CHECKS, QUEUE_CHECKS, RESERVED_USER
-from store_reply_hooks.hook import TrafficHook
+from store_reply_hooks.checks import API_CHECKS, QUEUE_CHECKS
+from store_reply_hooks.hook import CONTROL_CALL_MS, INVOKE_MS, REPORT_MS, EndpointCheck, TrafficHook
 from tests.conftest import (
     EVENTS,
     REGION,
@@ -52,10 +59,11 @@ if TYPE_CHECKING:
 REPLY = "Thank you for your message!"
 HOOK_EVENT = load_event("codedeploy/traffic-hook")
 NEW_VERSION = "arn:aws:lambda:us-east-1:123456789012:function:store-and-reply-ApiFunction:7"
+CHECK_USER = check_user(HOOK_EVENT["DeploymentId"])
 
 
 def plenty_of_time() -> int:
-    return 100_000
+    return 300_000  # the hooks' timeout
 
 
 class InProcess:
@@ -64,9 +72,10 @@ class InProcess:
     def __init__(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> None:
         self._handler = handler
 
-    def invoke(self, event: dict[str, Any]) -> Invocation:
+    def invoke(self, event: dict[str, Any], deployment_id: str) -> Invocation:
         started = time.monotonic()
-        payload = self._handler(event, FakeLambdaContext())
+        marked = SimpleNamespace(custom={CLIENT_CONTEXT_KEY: deployment_id})  # as Lambda passes ClientContext
+        payload = self._handler(event, FakeLambdaContext(client_context=marked))
         return Invocation(payload, (time.monotonic() - started) * 1000)
 
 
@@ -108,18 +117,18 @@ def api_hook(invoker: Any, dynamodb: "DynamoDBClient", codedeploy: Stubber, **ex
         checks=API_CHECKS,
         events_dir=EVENTS,
         invoker=invoker,
-        cleaner=ReservedUserCleaner(dynamodb, TABLE_NAME, user_partition(RESERVED_USER)),
+        cleaner=CheckDataCleaner(dynamodb, TABLE_NAME),
         reporter=reporter(codedeploy),
         max_milliseconds=5_000,
         **extra,
     )
 
 
-def reserved_items(dynamodb: "DynamoDBClient") -> list[Any]:
+def reserved_items(dynamodb: "DynamoDBClient", user: str = CHECK_USER) -> list[Any]:
     return dynamodb.query(
         TableName=TABLE_NAME,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": user_partition(RESERVED_USER)}},
+        ExpressionAttributeValues={":pk": {"S": user_partition(user)}},
     )["Items"]
 
 
@@ -173,7 +182,12 @@ def lambda_answering(*payloads: Any, error: str | None = None) -> LambdaInvoker:
         response: dict[str, Any] = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(data), len(data))}
         if error:
             response["FunctionError"] = error
-        stubber.add_response("invoke", response, {"FunctionName": NEW_VERSION, "Payload": ANY})
+        marker = json.dumps({"custom": {CLIENT_CONTEXT_KEY: HOOK_EVENT["DeploymentId"]}}).encode()
+        stubber.add_response(
+            "invoke",
+            response,
+            {"FunctionName": NEW_VERSION, "Payload": ANY, "ClientContext": base64.b64encode(marker).decode()},
+        )
     stubber.activate()
     return LambdaInvoker(client, NEW_VERSION)
 
@@ -184,7 +198,7 @@ def proxy(status: int, body: Any) -> dict[str, Any]:
 
 GOOD_MESSAGE = {
     "id": "x",
-    "user": RESERVED_USER,
+    "user": CHECK_USER,
     "language": "fr",
     "reply": "r",
     "translated": True,
@@ -219,7 +233,7 @@ class TestPreTrafficFailures:
 
         assert verdict.problems == [
             "store a message: missing fields ['language', 'receivedAt', 'reply', 'translated', 'user']",
-            "store a message: user None, expected the reserved test user",
+            "store a message: user None, expected the deployment's check user",
         ]
 
     def test_a_function_error_fails_the_deployment(
@@ -278,7 +292,7 @@ class TestPreTrafficFailures:
         codedeploy: Stubber,
     ) -> None:
         hook = api_hook(real_api, dynamodb, codedeploy)
-        hook.cleaner = ReservedUserCleaner(dynamodb, "no-such-table", user_partition(RESERVED_USER))
+        hook.cleaner = CheckDataCleaner(dynamodb, "no-such-table")
         expect_language(comprehend, ("en", 0.99))
         expect_language(comprehend, ("en", 0.99))
         expect_report(codedeploy, "Failed")
@@ -359,3 +373,149 @@ class TestPostTraffic:
         assert hook.endpoint is not None
         assert hook.endpoint._url == "https://example.invalid/v1/messages"  # noqa: SLF001
         assert hook.alarms is not None
+
+
+def store_as(dynamodb: "DynamoDBClient", user: str, count: int) -> None:
+    for index in range(count):
+        dynamodb.put_item(
+            TableName=TABLE_NAME,
+            Item={"pk": {"S": user_partition(user)}, "sk": {"S": f"MSG#{index:05d}"}, "message": {"S": "x"}},
+        )
+
+
+class TestParallelDeployments:
+    def test_each_deployment_checks_as_its_own_user_and_keeps_out_of_the_others_data(
+        self,
+        real_api: InProcess,
+        dynamodb: "DynamoDBClient",
+        comprehend: Any,
+        translate: Any,
+        codedeploy: Stubber,
+    ) -> None:
+        # A change to the shared layer deploys both functions at once, each in its own deployment.
+        other = check_user("d-OTHERDEPLOY")
+        store_as(dynamodb, other, 3)
+        expect_language(comprehend, ("fr", 0.99))
+        expect_language(comprehend, ("fr", 0.99))
+        expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+        expect_report(codedeploy, "Succeeded")
+
+        verdict = run(api_hook(real_api, dynamodb, codedeploy))
+
+        assert verdict.status == "Succeeded"
+        assert reserved_items(dynamodb) == []
+        assert len(reserved_items(dynamodb, other)) == 3
+        assert other != CHECK_USER
+
+
+class TestCleanup:
+    def test_a_large_partition_is_deleted_25_items_a_call(self, dynamodb: "DynamoDBClient") -> None:
+        store_as(dynamodb, CHECK_USER, 120)
+        calls: list[str] = []
+        dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+
+        deleted = CheckDataCleaner(dynamodb, TABLE_NAME).clean(user_partition(CHECK_USER), lambda: True)
+
+        assert deleted == 120
+        assert reserved_items(dynamodb) == []
+        assert calls.count("BatchWriteItem") == 5
+        assert "DeleteItem" not in calls
+
+    def test_it_stops_when_the_time_is_up_and_says_what_is_left(self, dynamodb: "DynamoDBClient") -> None:
+        store_as(dynamodb, CHECK_USER, 120)
+        answers = iter([True, True, True, False])
+
+        with pytest.raises(CleanupIncomplete, match="out of time after deleting 25 items"):
+            CheckDataCleaner(dynamodb, TABLE_NAME).clean(user_partition(CHECK_USER), lambda: next(answers))
+
+        assert len(reserved_items(dynamodb)) == 95
+
+
+def countdown(*values: int) -> Callable[[], int]:
+    """remaining_ms: each value in turn, then the last one for ever."""
+    queue = list(values)
+    return lambda: queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+class TestTimeBudget:
+    def test_the_alarms_are_read_only_if_their_worst_case_fits_before_the_report(
+        self,
+        real_api: InProcess,
+        dynamodb: "DynamoDBClient",
+        comprehend: Any,
+        translate: Any,
+        codedeploy: Stubber,
+    ) -> None:
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        expect_language(comprehend, ("fr", 0.99))
+        expect_language(comprehend, ("fr", 0.99))
+        expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+        expect_report(codedeploy, "Failed")
+        hook = api_hook(real_api, dynamodb, codedeploy, alarms=AlarmWatch(cloudwatch, ["ApiErrorsAlarm"]))
+        enough_for_checks = REPORT_MS + CONTROL_CALL_MS + INVOKE_MS
+
+        with Stubber(cloudwatch):  # any DescribeAlarms call would fail the test
+            verdict = run(
+                hook, countdown(*[enough_for_checks] * len(API_CHECKS), REPORT_MS + CONTROL_CALL_MS)
+            )
+
+        assert verdict.problems == ["out of time before reading the alarms"]
+        assert reserved_items(dynamodb) == []
+
+    def test_a_hook_out_of_time_still_cleans_up_what_it_stored_and_reports(
+        self,
+        real_api: InProcess,
+        dynamodb: "DynamoDBClient",
+        comprehend: Any,
+        translate: Any,
+        codedeploy: Stubber,
+    ) -> None:
+        expect_language(comprehend, ("fr", 0.99))
+        expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+        expect_report(codedeploy, "Failed")
+        enough_for_one_check = REPORT_MS + CONTROL_CALL_MS + INVOKE_MS
+
+        verdict = run(
+            api_hook(real_api, dynamodb, codedeploy),
+            countdown(enough_for_one_check, REPORT_MS + CONTROL_CALL_MS),
+        )
+
+        assert verdict.problems == ["out of time before 'the demo route'"]
+        assert reserved_items(dynamodb) == []
+
+    def test_the_budget_covers_the_clients_worst_cases(self) -> None:
+        def worst_ms(config: Any, attempts: int = 1) -> int:
+            tries = config.retries["total_max_attempts"] * attempts
+            return int((config.connect_timeout + config.read_timeout) * 1000 * tries)
+
+        assert worst_ms(INVOKE) <= INVOKE_MS
+        assert worst_ms(CONTROL) <= CONTROL_CALL_MS
+        # The reporter's attempts, one HTTP try each, and its back-off (0.5 + 1 + 2 s) between them.
+        assert worst_ms(REPORT, REPORT_ATTEMPTS) + 3_500 <= REPORT_MS
+
+
+class Answering(BaseHTTPRequestHandler):
+    status = 422
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(self.status)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "problems"), [(422, 0), (201, 1), (502, 1)])
+def test_the_deployed_endpoint_must_refuse_the_check_user_as_any_caller(status: int, problems: int) -> None:
+    # Through API Gateway the check user is a reserved name like any other caller's: 422 proves the
+    # gateway, the alias and the function answer, and nothing is stored.
+    handler = type("Handler", (Answering,), {"status": status})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        found = EndpointCheck(f"http://127.0.0.1:{server.server_port}/v1").problems(CHECK_USER)
+    finally:
+        server.shutdown()
+
+    assert len(found) == problems

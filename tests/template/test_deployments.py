@@ -1,5 +1,6 @@
 """How a new version reaches users: canary per environment, hooks, rollback alarms, notifications."""
 
+import fnmatch
 import re
 import shutil
 import tomllib
@@ -10,6 +11,9 @@ import pytest
 
 from devkit.local.intrinsics import Resolver
 from devkit.template import ROOT, expand, load_template, resources_of_type
+from store_reply.adapters.dynamodb import user_partition
+from store_reply.deployment_checks import check_user
+from store_reply_hooks.hook import CONTROL_CALL_MS, INVOKE_MS, REPORT_MS
 
 GUARDED = {
     "ApiFunction": {
@@ -174,11 +178,20 @@ def test_hook_permissions_are_scoped_to_their_function_and_deployment_group(
         report = statements["ReportToCodeDeploy"]
         assert report["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
         assert f"${{{function}DeploymentGroup}}" in report["Resource"]["Fn::Sub"]
-        cleanup = statements["DeleteTheTestUsersMessages"]
-        assert cleanup["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == [
-            "USER#__store_and_reply_deployment_check__"
-        ]
+        cleanup = statements["DeleteTheCheckUsersMessages"]
+        (pattern,) = cleanup["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert fnmatch.fnmatchcase(user_partition(check_user("d-1234ABCDE")), pattern)
+        assert not fnmatch.fnmatchcase(user_partition("alice"), pattern)
+        assert not fnmatch.fnmatchcase(user_partition("__other"), pattern)
+        assert set(cleanup["Action"]) == {"dynamodb:Query", "dynamodb:BatchWriteItem"}
         assert all(statement["Resource"] != "*" for statement in statements.values())
+
+
+def test_a_hook_has_time_for_a_check_a_clean_up_call_and_its_report(template: dict[str, Any]) -> None:
+    for name in resources_of_type(template, "AWS::Serverless::Function"):
+        if name.endswith("TrafficHook"):
+            timeout_ms = template["Resources"][name]["Properties"]["Timeout"] * 1000
+            assert timeout_ms >= INVOKE_MS + CONTROL_CALL_MS + REPORT_MS, name
 
 
 def alarm(expanded: dict[str, Any], name: str) -> dict[str, Any]:

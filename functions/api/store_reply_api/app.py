@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
 from store_reply.adapters.clients import build_clients
+from store_reply.deployment_checks import is_deployment_check
 from store_reply.models import IdempotencyKey, MessageText, NewMessage, UserName
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
@@ -35,6 +36,10 @@ def _service() -> StoreAndReply:
     return service
 
 
+def _deployment_check() -> bool:
+    return bool(app.context.get("deployment_check"))
+
+
 def _json(status: HTTPStatus, body: Any) -> Response[Any]:
     return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -52,7 +57,7 @@ def post_message(
     ] = None,
 ) -> Response[MessageAccepted]:
     """Store a message and reply in its language."""
-    receipt = _service().accept(message, idempotency_key)
+    receipt = _service().accept(message, idempotency_key, allow_reserved=_deployment_check())
     record_receipt(metrics, receipt)
     return _json(HTTPStatus.CREATED, MessageAccepted.of(receipt).model_dump(mode="json"))
 
@@ -63,7 +68,7 @@ def send(
     message: Annotated[MessageText, Query(description="The message")],
 ) -> SendAccepted:
     """Store a message and reply in its language, as the original demo's ``GET /send``."""
-    receipt = _service().accept(NewMessage(user=user, message=message))
+    receipt = _service().accept(NewMessage(user=user, message=message), allow_reserved=_deployment_check())
     record_receipt(metrics, receipt)
     return SendAccepted.of(receipt)
 
@@ -77,7 +82,7 @@ def history(
     """Read a page of a user's history."""
     # REST APIs pass path parameters still percent-encoded.
     name = _user.validate_python(unquote(user))
-    page = _service().history(name, limit, next)
+    page = _service().history(name, limit, next, allow_reserved=_deployment_check())
     record_history_read(metrics, len(page.messages))
     return History.of(name, page)
 
@@ -92,7 +97,7 @@ def create_handler(build: Callable[[], StoreAndReply]) -> Handler:
         if not built:
             built.append(build())
         tag_version(metrics, context.function_version)
-        app.append_context(service=built[0])
+        app.append_context(service=built[0], deployment_check=is_deployment_check(context))
         return app.resolve(event, context)
 
     return handler

@@ -12,10 +12,22 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from store_reply.errors import IdempotencyKeyReused, InvalidPageToken, StorageUnavailable
+from store_reply.errors import (
+    IdempotencyKeyReused,
+    InvalidPageToken,
+    ReservedUserName,
+    StorageUnavailable,
+    StoreAndReplyError,
+)
 from store_reply.telemetry import record_rejected_request, record_store_failure
 
 RETRY_AFTER_SECONDS = 2
+# Domain errors the caller can fix: the status and the field at fault.
+CALLER_ERRORS: dict[type[StoreAndReplyError], tuple[HTTPStatus, str]] = {
+    InvalidPageToken: (HTTPStatus.BAD_REQUEST, "query.next"),
+    ReservedUserName: (HTTPStatus.UNPROCESSABLE_ENTITY, "user"),
+    IdempotencyKeyReused: (HTTPStatus.UNPROCESSABLE_ENTITY, "header.Idempotency-Key"),
+}
 
 
 def error_response(status: HTTPStatus, message: str, **extra: Any) -> Response[Any]:
@@ -56,17 +68,11 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
             HTTPStatus.UNPROCESSABLE_ENTITY, "The request is not valid", errors=_field_errors(error.errors())
         )
 
-    @app.exception_handler(InvalidPageToken)
-    def invalid_token(error: InvalidPageToken) -> Response[Any]:
+    @app.exception_handler(list(CALLER_ERRORS))
+    def caller_error(error: StoreAndReplyError) -> Response[Any]:
         record_rejected_request(metrics)
-        return error_response(HTTPStatus.BAD_REQUEST, str(error), errors=[{"field": "query.next"}])
-
-    @app.exception_handler(IdempotencyKeyReused)
-    def key_reused(error: IdempotencyKeyReused) -> Response[Any]:
-        record_rejected_request(metrics)
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY, str(error), errors=[{"field": "header.Idempotency-Key"}]
-        )
+        status, field = CALLER_ERRORS[type(error)]
+        return error_response(status, str(error), errors=[{"field": field}])
 
     @app.exception_handler(StorageUnavailable)
     def storage_down(error: StorageUnavailable) -> Response[Any]:

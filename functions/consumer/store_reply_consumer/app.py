@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from store_reply.adapters.clients import build_clients, build_sqs_client
 from store_reply.adapters.sqs import DeadLetterQueue
+from store_reply.deployment_checks import is_deployment_check
 from store_reply.settings import QueueSettings
 from store_reply.telemetry import NAMESPACE, tag_version
 from store_reply.wiring import build_service
@@ -39,7 +40,13 @@ def create_handler(build: Callable[[], QueueConsumer]) -> Handler:
         if not built:
             built.append(build())
         tag_version(metrics, context.function_version)
-        retry = consume(list(SQSEvent(event).records), built[0], logger, metrics)
+        retry = consume(
+            list(SQSEvent(event).records),
+            built[0],
+            logger,
+            metrics,
+            deployment_check=is_deployment_check(context),
+        )
 
         def settle(record: SQSRecord) -> None:
             if record.message_id in retry:

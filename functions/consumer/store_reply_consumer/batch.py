@@ -24,7 +24,12 @@ class QueueConsumer:
 
 
 def consume(
-    records: Sequence[SQSRecord], consumer: QueueConsumer, logger: Logger, metrics: Metrics
+    records: Sequence[SQSRecord],
+    consumer: QueueConsumer,
+    logger: Logger,
+    metrics: Metrics,
+    *,
+    deployment_check: bool = False,
 ) -> set[str]:
     """Process a batch; return the message ids of the records to retry.
 
@@ -39,7 +44,7 @@ def consume(
 
     retry: set[str] = set()
     if submissions:
-        result = consumer.service.accept_batch(submissions)
+        result = consumer.service.accept_batch(submissions, allow_reserved=deployment_check)
         for receipt in result.receipts.values():
             record_receipt(metrics, receipt)
         retry |= result.failed

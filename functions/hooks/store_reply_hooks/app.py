@@ -16,16 +16,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
-from store_reply.adapters.dynamodb import user_partition
-from store_reply_hooks.aws import AlarmWatch, CodeDeployReporter, LambdaInvoker, ReservedUserCleaner
-from store_reply_hooks.checks import RESERVED_USER, checks_for
+from store_reply_hooks.aws import AlarmWatch, CheckDataCleaner, CodeDeployReporter, LambdaInvoker
+from store_reply_hooks.checks import checks_for
 from store_reply_hooks.hook import EndpointCheck, TrafficHook
 
 logger = Logger()
 
-# An invocation may include the new version's cold start; the hook's own timeout is longer.
+# An invocation may include the new version's cold start; the hook's own timeout is longer. The
+# worst case of each (timeouts x attempts) is what the hook budgets for (store_reply_hooks.hook).
 INVOKE = Config(connect_timeout=2, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 2})
 CONTROL = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+# The reporter retries by itself (store_reply_hooks.aws.REPORT_ATTEMPTS): one attempt a call.
+REPORT = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 1})
 
 
 class HookSettings(BaseModel):
@@ -54,10 +56,8 @@ def build_hook(settings: HookSettings, session: boto3.Session | None = None) -> 
         checks=checks_for(settings.checks),
         events_dir=settings.events_dir,
         invoker=LambdaInvoker(session.client("lambda", config=INVOKE), settings.target_function),
-        cleaner=ReservedUserCleaner(
-            session.client("dynamodb", config=CONTROL), settings.table_name, user_partition(RESERVED_USER)
-        ),
-        reporter=CodeDeployReporter(session.client("codedeploy", config=CONTROL)),
+        cleaner=CheckDataCleaner(session.client("dynamodb", config=CONTROL), settings.table_name),
+        reporter=CodeDeployReporter(session.client("codedeploy", config=REPORT)),
         max_milliseconds=settings.max_duration_ms,
         alarms=AlarmWatch(session.client("cloudwatch", config=CONTROL), alarm_names) if alarm_names else None,
         endpoint=endpoint,
@@ -87,5 +87,5 @@ def create_handler(
 
 lambda_handler = create_handler(
     lambda: build_hook(HookSettings.model_validate(dict(os.environ))),
-    lambda: CodeDeployReporter(boto3.client("codedeploy", config=CONTROL)),
+    lambda: CodeDeployReporter(boto3.client("codedeploy", config=REPORT)),
 )

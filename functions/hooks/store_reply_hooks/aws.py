@@ -1,5 +1,6 @@
 """The AWS calls of a hook: invoke the function, report to CodeDeploy, read alarms, clean up."""
 
+import base64
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from store_reply.deployment_checks import CLIENT_CONTEXT_KEY
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
 
 Status = Literal["Succeeded", "Failed"]
 REPORT_ATTEMPTS = 4
+DELETE_BATCH_ITEMS = 25  # BatchWriteItem's limit
 
 
 class InvocationError(Exception):
@@ -37,11 +41,20 @@ class LambdaInvoker:
         self._client = client
         self._target = target
 
-    def invoke(self, event: dict[str, Any]) -> Invocation:
-        """Invoke synchronously; raise ``InvocationError`` if the call or the function failed."""
+    def invoke(self, event: dict[str, Any], deployment_id: str) -> Invocation:
+        """Invoke synchronously as a deployment check; raise ``InvocationError`` on any failure.
+
+        The client context marks the invocation as the deployment's check, which alone may use its
+        reserved check user.
+        """
+        marker = json.dumps({"custom": {CLIENT_CONTEXT_KEY: deployment_id}}).encode()
         started = time.monotonic()
         try:
-            response = self._client.invoke(FunctionName=self._target, Payload=json.dumps(event).encode())
+            response = self._client.invoke(
+                FunctionName=self._target,
+                Payload=json.dumps(event).encode(),
+                ClientContext=base64.b64encode(marker).decode(),
+            )
         except (ClientError, BotoCoreError) as error:
             raise InvocationError(f"invoking {self._target} failed: {error}") from error
         milliseconds = (time.monotonic() - started) * 1000
@@ -89,26 +102,50 @@ class AlarmWatch:
         ]
 
 
-class ReservedUserCleaner:
-    """Deletes every item stored under the reserved test user."""
+class CleanupIncomplete(Exception):
+    """Test data is left: the time ran out, or DynamoDB kept refusing some deletes."""
 
-    def __init__(self, client: "DynamoDBClient", table_name: str, partition: str) -> None:
+
+class CheckDataCleaner:
+    """Deletes every item of a check user's partition, 25 a call, while time remains."""
+
+    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
         self._client = client
         self._table = table_name
-        self._partition = partition
 
-    def clean(self) -> int:
-        """Delete the reserved user's items; return how many there were."""
+    def clean(self, partition: str, has_time: Callable[[], bool]) -> int:
+        """Delete the partition's items; return how many. Raise ``CleanupIncomplete`` if some are left.
+
+        ``has_time`` is asked before every call, so a large partition cannot keep the hook from
+        reporting before its timeout.
+        """
         deleted = 0
-        paginator = self._client.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": self._partition}},
-            ProjectionExpression="pk, sk",
-        )
-        for page in pages:
-            for item in page["Items"]:
-                self._client.delete_item(TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]})
-                deleted += 1
-        return deleted
+        start: dict[str, Any] | None = None
+        while True:
+            if not has_time():
+                raise CleanupIncomplete(f"out of time after deleting {deleted} items")
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": partition}},
+                "ProjectionExpression": "pk, sk",
+                "ConsistentRead": True,
+                "Limit": DELETE_BATCH_ITEMS,
+            }
+            if start is not None:
+                query["ExclusiveStartKey"] = start
+            page = self._client.query(**query)
+            pending: Any = [{"DeleteRequest": {"Key": {"pk": i["pk"], "sk": i["sk"]}}} for i in page["Items"]]
+            for _ in range(REPORT_ATTEMPTS if pending else 0):
+                if not has_time():
+                    raise CleanupIncomplete(f"out of time after deleting {deleted} items")
+                response = self._client.batch_write_item(RequestItems={self._table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not pending:
+                    break
+            if pending:
+                raise CleanupIncomplete(f"{len(pending)} items could not be deleted")
+            deleted += len(page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return deleted

@@ -1,7 +1,8 @@
 """What a hook verifies: the test events from events/, sent to a function, and what must come back.
 
-Every event is rewritten to the reserved user ``RESERVED_USER``, whose messages the hook deletes
-afterwards, so a deployment leaves no test data behind.
+Every event is rewritten to the deployment's own check user (``check_user``), in the namespace
+the API refuses to callers; the hook deletes its messages afterwards, so a deployment leaves no
+test data behind, and two deployments running at once never touch each other's.
 """
 
 import json
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-RESERVED_USER = "__store_and_reply_deployment_check__"
 MESSAGE_FIELDS = frozenset({"id", "user", "language", "reply", "translated", "receivedAt"})
 
 Payload = dict[str, Any]
@@ -23,40 +23,42 @@ class Check:
 
     name: str
     event_file: str
-    prepare: Callable[[Payload], Payload]
-    verify: Callable[[Payload], list[str]]
+    prepare: Callable[[Payload, str], Payload]
+    verify: Callable[[Payload, str], list[str]]
 
 
-def _api_event(event: Payload) -> Payload:
+def _api_event(event: Payload, user: str) -> Payload:
     if event.get("body") and not event.get("isBase64Encoded"):
         try:
             body = json.loads(event["body"])
         except ValueError:
             return event
         if isinstance(body, dict) and "user" in body:
-            body["user"] = RESERVED_USER
+            body["user"] = user
             event["body"] = json.dumps(body)
     for key in ("queryStringParameters", "pathParameters"):
         if event.get(key) and "user" in event[key]:
-            event[key]["user"] = RESERVED_USER
+            event[key]["user"] = user
     if event.get("multiValueQueryStringParameters") and "user" in event["multiValueQueryStringParameters"]:
-        event["multiValueQueryStringParameters"]["user"] = [RESERVED_USER]
+        event["multiValueQueryStringParameters"]["user"] = [user]
     if event.get("pathParameters"):
-        event["path"] = f"/messages/{RESERVED_USER}"
+        event["path"] = f"/messages/{user}"
     return event
 
 
-def _queue_event(event: Payload) -> Payload:
+def _queue_event(event: Payload, user: str) -> Payload:
     for record in event["Records"]:
         body = json.loads(record["body"])
-        body["user"] = RESERVED_USER
+        body["user"] = user
         record["body"] = json.dumps(body)
         record["messageId"] = str(uuid.uuid4())  # a fresh delivery each deployment
     return event
 
 
-def _response(expected_status: int, fields: frozenset[str] = frozenset()) -> Callable[[Payload], list[str]]:
-    def verify(answer: Payload) -> list[str]:
+def _response(
+    expected_status: int, fields: frozenset[str] = frozenset()
+) -> Callable[[Payload, str], list[str]]:
+    def verify(answer: Payload, user: str) -> list[str]:
         status = answer.get("statusCode")
         if status != expected_status:
             return [f"status {status}, expected {expected_status}: {str(answer.get('body'))[:200]}"]
@@ -66,15 +68,15 @@ def _response(expected_status: int, fields: frozenset[str] = frozenset()) -> Cal
             return ["the body is not JSON"]
         missing = fields - set(body or {})
         problems = [f"missing fields {sorted(missing)}"] if missing else []
-        if fields and body.get("user") != RESERVED_USER:
-            problems.append(f"user {body.get('user')!r}, expected the reserved test user")
+        if fields and body.get("user") != user:
+            problems.append(f"user {body.get('user')!r}, expected the deployment's check user")
         return problems
 
     return verify
 
 
-def _history(answer: Payload) -> list[str]:
-    problems = _response(200)(answer)
+def _history(answer: Payload, user: str) -> list[str]:
+    problems = _response(200)(answer, user)
     if problems:
         return problems
     body = json.loads(answer["body"])
@@ -83,7 +85,7 @@ def _history(answer: Payload) -> list[str]:
     return []
 
 
-def _no_failures(answer: Payload) -> list[str]:
+def _no_failures(answer: Payload, _user: str) -> list[str]:
     failures = answer.get("batchItemFailures")
     if failures is None:
         return [f"no batchItemFailures in the answer: {str(answer)[:200]}"]

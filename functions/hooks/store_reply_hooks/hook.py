@@ -1,27 +1,53 @@
-"""A traffic hook's run: exercise the target, check the alarms and the endpoint, clean up, report."""
+"""A traffic hook's run: exercise the target, check the alarms and the endpoint, clean up, report.
+
+CodeDeploy waits up to an hour for a hook that does not report, so the hook keeps time for its
+report whatever happens: every step that can block starts only if its worst case fits in the
+time left.
+"""
 
 import json
 import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from store_reply.adapters.dynamodb import user_partition
+from store_reply.deployment_checks import check_user
 from store_reply_hooks.aws import (
     AlarmWatch,
+    CheckDataCleaner,
     CodeDeployReporter,
     InvocationError,
     LambdaInvoker,
-    ReservedUserCleaner,
     Status,
 )
-from store_reply_hooks.checks import RESERVED_USER, Check, load_event
+from store_reply_hooks.checks import Check, load_event
 
 logger = logging.getLogger(__name__)
 
-# Time kept back from the function's timeout for the clean-up and the report.
-RESERVE_MILLISECONDS = 20_000
+# Worst cases of each step, from the clients' timeouts and attempts (store_reply_hooks.app; a test
+# keeps them in step): the report's own attempts are always kept back.
+REPORT_MS = 35_000
+INVOKE_MS = 64_000
+CONTROL_CALL_MS = 21_000
+ENDPOINT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The time left, with the report's share kept back."""
+
+    remaining_ms: Callable[[], int]
+
+    def allows(self, step_ms: int) -> bool:
+        """True if a step taking ``step_ms`` at worst, then one clean-up call, fit before the report."""
+        return self.remaining_ms() - REPORT_MS - CONTROL_CALL_MS >= step_ms
+
+    def allows_cleanup_call(self) -> bool:
+        """True if one more clean-up call fits before the report."""
+        return self.remaining_ms() - REPORT_MS >= CONTROL_CALL_MS
 
 
 @dataclass(frozen=True)
@@ -39,9 +65,14 @@ class EndpointCheck:
         self._url = api_url.rstrip("/") + "/messages"
         self._timeout = timeout
 
-    def problems(self) -> list[str]:
-        """What went wrong calling the API; empty when it answered 201."""
-        body = json.dumps({"user": RESERVED_USER, "message": "Deployment check: thank you!"}).encode()
+    def problems(self, user: str) -> list[str]:
+        """What went wrong calling the API; empty when it refused the reserved user as it must.
+
+        Through API Gateway the check user is a reserved name like any caller's: the deployed
+        endpoint must answer 422, which proves the whole path (gateway, alias, function, validation)
+        without storing anything.
+        """
+        body = json.dumps({"user": user, "message": "Deployment check: thank you!"}).encode()
         request = urllib.request.Request(  # noqa: S310 (the stack's own https URL)
             self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )
@@ -52,7 +83,9 @@ class EndpointCheck:
             status = error.code
         except OSError as error:
             return [f"POST {self._url} failed: {error}"]
-        return [] if status == 201 else [f"POST {self._url} answered {status}, expected 201"]
+        return (
+            [] if status == 422 else [f"POST {self._url} answered {status}, expected 422 for a reserved user"]
+        )
 
 
 @dataclass
@@ -62,27 +95,40 @@ class TrafficHook:
     checks: Sequence[Check]
     events_dir: Path
     invoker: LambdaInvoker
-    cleaner: ReservedUserCleaner
+    cleaner: CheckDataCleaner
     reporter: CodeDeployReporter
     max_milliseconds: float
     alarms: AlarmWatch | None = None
     endpoint: EndpointCheck | None = None
+    _wrote: bool = field(default=False, init=False, repr=False)
 
     def run(self, deployment_id: str, execution_id: str, remaining_ms: Callable[[], int]) -> Verdict:
         """Check, clean up and report ``Succeeded`` only if nothing went wrong; ``Failed`` otherwise."""
         problems: list[str] = []
+        budget = Budget(remaining_ms)
+        user = check_user(deployment_id)
+        self._wrote = False
         try:
-            problems += self._exercise(remaining_ms)
-            if self.alarms is not None:
-                problems += [f"rollback alarm {name} is in ALARM" for name in self.alarms.firing()]
-            if self.endpoint is not None:
-                problems += self.endpoint.problems()
+            problems += self._exercise(deployment_id, user, budget)
+            if (alarms := self.alarms) is not None:
+                problems += self._step(
+                    budget,
+                    CONTROL_CALL_MS,
+                    "reading the alarms",
+                    lambda: [f"rollback alarm {name} is in ALARM" for name in alarms.firing()],
+                )
+            if (endpoint := self.endpoint) is not None:
+                problems += self._step(
+                    budget, ENDPOINT_MS, "calling the API", lambda: endpoint.problems(user)
+                )
         except Exception as error:
             logger.exception("The hook failed")
             problems.append(f"the hook itself failed: {error}")
         finally:
             try:
-                logger.info("Deleted %d test items", self.cleaner.clean())
+                if self._wrote:  # nothing was sent, so nothing was stored
+                    deleted = self.cleaner.clean(user_partition(user), budget.allows_cleanup_call)
+                    logger.info("Deleted %d test items", deleted)
             except Exception as error:
                 logger.exception("Test data not deleted")
                 problems.append(f"test data was not deleted: {error}")
@@ -92,18 +138,25 @@ class TrafficHook:
         self.reporter.report(deployment_id, execution_id, status)
         return Verdict(status, problems)
 
-    def _exercise(self, remaining_ms: Callable[[], int]) -> list[str]:
+    @staticmethod
+    def _step(budget: Budget, worst_ms: int, name: str, step: Callable[[], list[str]]) -> list[str]:
+        if not budget.allows(worst_ms):
+            return [f"out of time before {name}"]
+        return step()
+
+    def _exercise(self, deployment_id: str, user: str, budget: Budget) -> list[str]:
         problems: list[str] = []
         for check in self.checks:
-            if remaining_ms() < RESERVE_MILLISECONDS:
+            if not budget.allows(INVOKE_MS):
                 return [*problems, f"out of time before '{check.name}'"]
-            event = check.prepare(load_event(self.events_dir, check.event_file))
+            event = check.prepare(load_event(self.events_dir, check.event_file), user)
+            self._wrote = True
             try:
-                invocation = self.invoker.invoke(event)
+                invocation = self.invoker.invoke(event, deployment_id)
             except InvocationError as error:
                 problems.append(f"{check.name}: {error}")
                 continue
-            problems += [f"{check.name}: {problem}" for problem in check.verify(invocation.payload)]
+            problems += [f"{check.name}: {problem}" for problem in check.verify(invocation.payload, user)]
             if (took := invocation.milliseconds) > self.max_milliseconds:
                 problems.append(f"{check.name}: took {took:.0f} ms, more than {self.max_milliseconds:.0f} ms")
         return problems

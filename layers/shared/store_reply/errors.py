@@ -13,6 +13,10 @@ class StorageUnavailable(StoreAndReplyError):
     """The message store could not be reached or refused the write; nothing was stored."""
 
 
+class ReservedUserName(StoreAndReplyError):
+    """The user name is in the namespace kept for deployment checks; nothing was stored or read."""
+
+
 class IdempotencyKeyReused(StoreAndReplyError):
     """An idempotency key already stands for a different message; nothing was stored."""
 

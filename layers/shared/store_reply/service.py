@@ -5,7 +5,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from store_reply.errors import IdempotencyKeyReused, LanguageDetectionFailed, StorageUnavailable
+from store_reply.deployment_checks import is_reserved
+from store_reply.errors import (
+    IdempotencyKeyReused,
+    LanguageDetectionFailed,
+    ReservedUserName,
+    StorageUnavailable,
+)
 from store_reply.models import (
     UNDETERMINED_LANGUAGE,
     BatchResult,
@@ -56,14 +62,18 @@ class StoreAndReply:
         self._clock = clock
         self._new_id = new_id
 
-    def accept(self, message: NewMessage, idempotency_key: str | None = None) -> Receipt:
+    def accept(
+        self, message: NewMessage, idempotency_key: str | None = None, *, allow_reserved: bool = False
+    ) -> Receipt:
         """Detect the language, reply in it and store the message.
 
         Detection and translation faults degrade the reply; a store fault raises
         ``StorageUnavailable``, since the message was not kept. With an ``idempotency_key`` a
         retry is stored over the first attempt, under the same id and time; the same key with
-        another message raises ``IdempotencyKeyReused``.
+        another message raises ``IdempotencyKeyReused``. A reserved user name raises
+        ``ReservedUserName`` unless ``allow_reserved`` (a deployment check).
         """
+        self._admit(message.user, allow_reserved=allow_reserved)
         key = self._claimed(
             message, idempotency_key, MessageKey(received_at=self._clock(), id=self._new_id())
         )
@@ -72,7 +82,7 @@ class StoreAndReply:
         self._store.save(receipt.stored)
         return receipt
 
-    def accept_batch(self, submissions: Sequence[Submission]) -> BatchResult:
+    def accept_batch(self, submissions: Sequence[Submission], *, allow_reserved: bool = False) -> BatchResult:
         """Reply to and store a batch: one detection call and one write per 25 messages.
 
         A redelivered submission is stored over itself (its key derives from the delivery); one
@@ -86,12 +96,13 @@ class StoreAndReply:
         receipts: dict[str, Receipt] = {}
         for submission, language in zip(submissions, languages, strict=True):
             try:
+                self._admit(submission.message.user, allow_reserved=allow_reserved)
                 key = self._claimed(submission.message, submission.idempotency_key, submission.key)
             except StorageUnavailable as error:
                 logger.warning("Idempotency key not claimed, the record will be retried: %s", error)
                 failed.add(submission.ref)
                 continue
-            except IdempotencyKeyReused as error:
+            except (IdempotencyKeyReused, ReservedUserName) as error:
                 refused[submission.ref] = str(error)
                 continue
             receipts[submission.ref] = self._reply_to(
@@ -109,8 +120,11 @@ class StoreAndReply:
                 del receipts[ref]
         return BatchResult(receipts=receipts, failed=frozenset(failed), refused=refused)
 
-    def history(self, user: str, limit: int, page_token: str | None) -> HistoryPage:
+    def history(
+        self, user: str, limit: int, page_token: str | None, *, allow_reserved: bool = False
+    ) -> HistoryPage:
         """Return a page of ``user``'s messages, newest first; raise ``InvalidPageToken``."""
+        self._admit(user, allow_reserved=allow_reserved)
         after = decode_token(page_token) if page_token is not None else None
         messages, more = self._store.history(user, limit, after)
         next_token = encode_token(messages[-1]) if more and messages else None
@@ -131,6 +145,11 @@ class StoreAndReply:
             received_at=key.received_at,
         )
         return Receipt(stored=stored, reply=reply, language_degraded=language_degraded)
+
+    @staticmethod
+    def _admit(user: str, *, allow_reserved: bool) -> None:
+        if is_reserved(user) and not allow_reserved:
+            raise ReservedUserName("user names beginning with '__' are reserved")
 
     def _claimed(self, message: NewMessage, idempotency_key: str | None, candidate: MessageKey) -> MessageKey:
         """The key to store ``message`` under: ``candidate``, or what its idempotency key is bound to."""
