@@ -78,13 +78,16 @@ class Resolver:
     def resolve(self, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 (a branch per intrinsic)
         """The value with every intrinsic function replaced by what it stands for locally."""
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not None]
         if not isinstance(value, dict):
             return value
         if len(value) != 1:
-            return {key: self.resolve(item) for key, item in value.items()}
+            resolved = {key: self.resolve(item) for key, item in value.items()}
+            return {key: item for key, item in resolved.items() if item is not None}
         ((function, argument),) = value.items()
         match function:
+            case "Ref" if argument == "AWS::NoValue":
+                return None  # the property is removed: lists and objects drop None values
             case "Ref":
                 return self.ref(argument)
             case "Fn::GetAtt":

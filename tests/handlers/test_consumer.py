@@ -192,7 +192,6 @@ class TestBatches:
         assert moved["MessageAttributes"]["SourceMessageId"]["StringValue"] == "another-message"
         assert "idempotency key" in moved["MessageAttributes"]["RejectionReason"]["StringValue"]
 
-
     def test_a_reserved_user_from_the_queue_is_set_aside_not_stored(
         self, consume: Consume, comprehend: Any, queues: Queues, dynamodb: "DynamoDBClient"
     ) -> None:
