@@ -160,7 +160,7 @@ class TestIdempotencyKey:
         other = call_api(with_header(event, "Idempotency-Key", "order-7"))
 
         assert other.status == 422
-        assert other.body["errors"] == [{"field": "header.Idempotency-Key"}]
+        assert other.body["errors"] == [{"field": "header.idempotency-key"}]
         (item,) = stored_messages(dynamodb)
         assert item["message"]["S"] == "Bonjour, merci beaucoup pour votre aide hier soir"
 
