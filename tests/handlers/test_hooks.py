@@ -132,6 +132,13 @@ def reserved_items(dynamodb: "DynamoDBClient", user: str = CHECK_USER) -> list[A
     )["Items"]
 
 
+def expect_the_api_checks(comprehend: Any, translate: Any) -> None:
+    """What the API checks ask of the language services: two messages in French, one translation."""
+    expect_language(comprehend, ("fr", 0.99))  # store a message
+    expect_language(comprehend, ("fr", 0.99))  # the demo route
+    expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+
+
 def run(hook: TrafficHook, remaining: Callable[[], int] = plenty_of_time) -> Any:
     return hook.run(HOOK_EVENT["DeploymentId"], HOOK_EVENT["LifecycleEventHookExecutionId"], remaining)
 
@@ -145,9 +152,7 @@ class TestPreTrafficOnTheRealHandler:
         translate: Any,
         codedeploy: Stubber,
     ) -> None:
-        expect_language(comprehend, ("fr", 0.99))  # store a message
-        expect_language(comprehend, ("fr", 0.99))  # the demo route
-        expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+        expect_the_api_checks(comprehend, translate)
         expect_report(codedeploy, "Succeeded")
 
         verdict = run(api_hook(real_api, dynamodb, codedeploy))
@@ -395,9 +400,7 @@ class TestParallelDeployments:
         # A change to the shared layer deploys both functions at once, each in its own deployment.
         other = check_user("d-OTHERDEPLOY")
         store_as(dynamodb, other, 3)
-        expect_language(comprehend, ("fr", 0.99))
-        expect_language(comprehend, ("fr", 0.99))
-        expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+        expect_the_api_checks(comprehend, translate)
         expect_report(codedeploy, "Succeeded")
 
         verdict = run(api_hook(real_api, dynamodb, codedeploy))
@@ -447,9 +450,7 @@ class TestTimeBudget:
         codedeploy: Stubber,
     ) -> None:
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-        expect_language(comprehend, ("fr", 0.99))
-        expect_language(comprehend, ("fr", 0.99))
-        expect_translation(translate, REPLY, "fr", "Merci pour votre message !")
+        expect_the_api_checks(comprehend, translate)
         expect_report(codedeploy, "Failed")
         hook = api_hook(real_api, dynamodb, codedeploy, alarms=AlarmWatch(cloudwatch, ["ApiErrorsAlarm"]))
         enough_for_checks = REPORT_MS + CONTROL_CALL_MS + INVOKE_MS
