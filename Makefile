@@ -92,7 +92,11 @@ AWS_PORT ?= 3001
 
 .PHONY: start
 start: venv ## Run the whole application on 127.0.0.1 (API on PORT, AWS endpoint on AWS_PORT)
-	$(BIN)/python -m devkit.local start --port $(PORT) --aws-port $(AWS_PORT)
+	$(BIN)/python -m devkit.local start --port $(PORT) --aws-port $(AWS_PORT) $(if $(SPEED),--speed $(SPEED))
+
+.PHONY: alarms
+alarms: venv ## The running stack's alarms: state, since when, and the datapoints that decided it
+	$(BIN)/python -m devkit.local alarms --aws-port $(AWS_PORT)
 
 .PHONY: send
 send: venv ## Send MESSAGE='{"user": ..., "message": ...}' to the running stack's queue

@@ -33,6 +33,10 @@ class Clock:
         """Wait ``seconds`` of simulated time."""
         time.sleep(max(0.0, seconds) / self.speed)
 
+    def since_real(self, epoch: float) -> float:
+        """Simulated seconds elapsed since the real moment ``epoch`` (a timestamp another system took)."""
+        return (time.time() - epoch) * self.speed
+
     def real_seconds(self, seconds: float) -> float:
         """How long ``seconds`` of simulated time take in real time."""
         return seconds / self.speed

@@ -1,4 +1,4 @@
-"""``python -m devkit.local start|reset|send``: what ``make start``, ``make reset`` and ``make send`` run."""
+"""``python -m devkit.local start|reset|send|alarms``: what the make targets of the same names run."""
 
 import argparse
 import json
@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from devkit.cloud.clock import Clock
 from devkit.local.functions import InvocationFailed
 from devkit.local.stack import LocalOptions, LocalStack, PortInUse
 from devkit.template import TEMPLATE
@@ -95,9 +96,35 @@ def send(options: LocalOptions, body: str) -> int:
     return 0
 
 
+def alarms(options: LocalOptions) -> int:
+    """Every alarm of the running stack: its state, since when, and the datapoints that decided it."""
+    stack = LocalStack(options)
+    try:
+        described = stack.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    except Exception as error:  # noqa: BLE001 (the usual cause: nothing runs there)
+        print(f"make alarms: no local stack answers on {options.aws_endpoint} ({error})", file=sys.stderr)
+        return 2
+    prefix = f"{options.stack_name}-"
+    colours = {"ALARM": "\033[31m", "OK": "\033[32m"} if sys.stdout.isatty() else {}
+    for alarm in sorted(described, key=lambda a: (a["StateValue"] != "ALARM", a["AlarmName"])):
+        data = json.loads(alarm.get("StateReasonData") or "{}")
+        points = [f"{p['value']:g}" for p in data.get("evaluatedDatapoints", [])]
+        state = alarm["StateValue"]
+        print(
+            f"{colours.get(state, '')}{state:<17}\033[0m" if colours else f"{state:<17}",
+            alarm["AlarmName"].removeprefix(prefix),
+            f"since {alarm['StateUpdatedTimestamp']:%H:%M:%S}",
+            f"datapoints [{', '.join(points)}]" if points else "no datapoints",
+            sep="  ",
+        )
+        if state == "ALARM":
+            print(f"{'':<19}{alarm.get('StateReason', '')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devkit.local", description=__doc__)
-    parser.add_argument("command", choices=["start", "reset", "send"])
+    parser.add_argument("command", choices=["start", "reset", "send", "alarms"])
     parser.add_argument("message", nargs="?", help="send: the message body")
     parser.add_argument("--host", default=DEFAULTS.host)
     parser.add_argument("--port", type=int, default=DEFAULTS.api_port, help="the API's port")
@@ -105,6 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULTS.data_dir)
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per real second (metrics and alarms)"
+    )
+    parser.add_argument(
+        "--faults",
+        action="append",
+        default=[],
+        metavar="FUNCTION=FAULTS",
+        help="inject faults into a function's live version, e.g. ApiFunction=errors=0.1 (DEVKIT_FAULTS)",
+    )
     arguments = parser.parse_intermixed_args(argv)
     options = LocalOptions(
         host=arguments.host,
@@ -113,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=arguments.data_dir.resolve(),
         template=arguments.template.resolve(),
         parameters=dict(parameter.split("=", 1) for parameter in arguments.parameter),
+        clock=Clock(speed=arguments.speed),
+        faults=dict(fault.split("=", 1) for fault in arguments.faults),
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("werkzeug", "botocore", "urllib3"):
@@ -121,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         return start(options)
     if arguments.command == "reset":
         return reset(options.data_dir)
+    if arguments.command == "alarms":
+        return alarms(options)
     if arguments.message is None:
         parser.error("send needs the message body")
     return send(options, arguments.message)

@@ -44,6 +44,16 @@ def code_fingerprint(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(entries))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One invocation: its result or its error (as Lambda reports it), what it printed, how long it took."""
+
+    result: Any
+    error: str | None
+    logs: list[str]
+    milliseconds: float
+
+
 class FunctionRunner:
     """Runs one function: one worker process, one invocation at a time, a fresh worker after a code edit."""
 
@@ -67,14 +77,47 @@ class FunctionRunner:
 
     def invoke(self, event: Mapping[str, Any], request_id: str | None = None) -> Any:
         """Invoke the handler with ``event``; raise ``InvocationFailed`` as Lambda would report it."""
-        return self._request({"event": event, "request_id": request_id, "timeout": self.spec.timeout})
+        outcome = self.run(event, request_id)
+        if outcome.error is not None:
+            raise InvocationFailed(outcome.error)
+        return outcome.result
+
+    def run(
+        self,
+        event: Mapping[str, Any],
+        request_id: str | None = None,
+        qualifier: str | None = None,
+        client_context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Invoke the handler with ``event``: the outcome, a function error included."""
+        started = time.monotonic()
+        request = {
+            "event": event,
+            "request_id": request_id,
+            "timeout": self.spec.timeout,
+            "qualifier": qualifier,
+            "client_context": dict(client_context) if client_context else None,
+        }
+        try:
+            reply = self._request(request)
+        except InvocationFailed as error:
+            return Outcome(None, str(error), [], (time.monotonic() - started) * 1000)
+        return Outcome(
+            reply.get("result"),
+            reply.get("error"),
+            reply.get("logs", []),
+            (time.monotonic() - started) * 1000,
+        )
 
     def openapi(self, options: Mapping[str, str]) -> str:
         """The OpenAPI document of the function's Powertools resolver."""
-        result: str = self._request({"openapi": dict(options)})
+        reply = self._request({"openapi": dict(options)})
+        if "error" in reply:
+            raise InvocationFailed(reply["error"])
+        result: str = reply["result"]
         return result
 
-    def _request(self, request: dict[str, Any]) -> Any:
+    def _request(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             fingerprint = code_fingerprint(self.spec.code_paths)
             if fingerprint != self._fingerprint:
@@ -93,9 +136,7 @@ class FunctionRunner:
             except EOFError:
                 self._stop()
                 raise InvocationFailed("the function's process exited") from None
-            if "error" in reply:
-                raise InvocationFailed(reply["error"])
-            return reply["result"]
+            return reply
 
     def _ensure_started(self) -> Connection:
         if self._connection is not None and self._process is not None and self._process.poll() is None:

@@ -8,6 +8,7 @@ the HTTP response API Gateway would return.
 import base64
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Resource:
 class RestApi:
     """The routes of one REST API and its stage."""
 
+    name: str
     stage: str
     resources: tuple[Resource, ...]
     gateway_responses: Mapping[str, Any]
@@ -67,13 +69,13 @@ class RestApi:
         return {(method, resource.path) for resource in self.resources for method in resource.operations}
 
 
-def _function_of(integration: Mapping[str, Any], alias_targets: Mapping[str, str]) -> str:
+def _function_of(integration: Mapping[str, Any], targets: Mapping[str, str]) -> str:
     uri = integration["uri"]
     text = uri["Fn::Sub"] if isinstance(uri, dict) else uri
     found = re.search(r"functions/\$\{([A-Za-z0-9]+)(?:\.Arn)?\}", text)
     if not found:
         raise ValueError(f"cannot tell which function integration {uri!r} invokes")
-    return alias_targets.get(found.group(1), found.group(1))
+    return targets.get(found.group(1), found.group(1))
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -82,8 +84,8 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
-def rest_apis(expanded: Template, alias_targets: Mapping[str, str]) -> list[RestApi]:
-    """The REST APIs of an expanded template."""
+def rest_apis(expanded: Template, targets: Mapping[str, str], resolver: Any = None) -> list[RestApi]:
+    """The REST APIs of an expanded template; ``targets`` says what each integration invokes."""
     stages = {
         stage["Properties"]["RestApiId"]["Ref"]: stage["Properties"]["StageName"]
         for stage in resources_of_type(expanded, "AWS::ApiGateway::Stage").values()
@@ -95,15 +97,17 @@ def rest_apis(expanded: Template, alias_targets: Mapping[str, str]) -> list[Rest
         for path, methods in body.get("paths", {}).items():
             operations = {
                 ("ANY" if method == ANY else method.upper()): Operation(
-                    function=_function_of(operation["x-amazon-apigateway-integration"], alias_targets),
+                    function=_function_of(operation["x-amazon-apigateway-integration"], targets),
                     api_key_required={"api_key": []} in operation.get("security", []),
                 )
                 for method, operation in methods.items()
                 if method == ANY or method in METHODS
             }
             resources.append(Resource(path, _pattern(path), operations))
+        name = api["Properties"].get("Name", logical_id)
         apis.append(
             RestApi(
+                name=str(resolver.resolve(name)) if resolver is not None else str(name),
                 stage=stages.get(logical_id, "local"),
                 resources=tuple(resources),
                 gateway_responses=body.get("x-amazon-apigateway-gateway-responses", {}),
@@ -217,10 +221,26 @@ def gateway_response(api: RestApi, kind: str, request: Request, default: tuple[i
 
 
 Invoke = Callable[[str, dict[str, Any], str], Any]
+Observe = Callable[[int, float, float | None], None]
 
 
-def handle(api: RestApi, request: Request, expected_key: str, invoke: Invoke) -> Response:
-    """Serve one request as API Gateway would: route, check the API key, invoke, map the answer."""
+def handle(
+    api: RestApi, request: Request, expected_key: str, invoke: Invoke, observe: Observe | None = None
+) -> Response:
+    """Serve one request as API Gateway would, and report its status, latency and integration latency."""
+    started = time.monotonic()
+    integration: list[float] = []
+    response = _handle(api, request, expected_key, invoke, integration)
+    if observe is not None:
+        observe(
+            response.status_code, (time.monotonic() - started) * 1000, integration[0] if integration else None
+        )
+    return response
+
+
+def _handle(
+    api: RestApi, request: Request, expected_key: str, invoke: Invoke, integration: list[float]
+) -> Response:
     raw_path = request.environ.get("RAW_URI", request.path).split("?", 1)[0]
     matched = api.match(raw_path)
     if matched is None:
@@ -237,8 +257,11 @@ def handle(api: RestApi, request: Request, expected_key: str, invoke: Invoke) ->
     if operation.api_key_required and api_key != expected_key:
         return gateway_response(api, "INVALID_API_KEY", request, (403, "Forbidden"))
     event = proxy_event(request, api, resource, parameters, api_key if operation.api_key_required else None)
+    called = time.monotonic()
     try:
         result = invoke(operation.function, event, event["requestContext"]["requestId"])
     except Exception:  # noqa: BLE001 (a failed invocation is a 502 to the caller, as deployed)
         return json_response(502, {"message": "Internal server error"})
+    finally:
+        integration.append((time.monotonic() - called) * 1000)
     return proxy_response(result)

@@ -9,15 +9,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from devkit.cloud.clock import Clock
+from devkit.cloud.metrics import MetricStore
 from devkit.local import gateway
-from devkit.local.functions import FunctionRunner, FunctionSpec, wait_all
+from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
 from devkit.local.poller import QueueMapping, QueuePoller
 from devkit.resources import create_queues, create_tables, queue_arn
@@ -55,6 +57,10 @@ class LocalOptions:
     region: str = "us-east-1"
     stack_name: str = "store-and-reply-local"
     parameters: Mapping[str, str] = field(default_factory=dict)
+    clock: Clock = field(default_factory=Clock)
+    # DEVKIT_FAULTS of a function's live version, by logical id (tests; the rehearsal's candidate).
+    faults: Mapping[str, str] = field(default_factory=dict)
+    alarm_interval: float = 10.0  # simulated seconds between alarm evaluations
 
     @property
     def aws_endpoint(self) -> str:
@@ -110,6 +116,14 @@ def _alias_targets(expanded: Template) -> dict[str, str]:
     return targets
 
 
+def _aliases(expanded: Template) -> dict[str, str]:
+    """Alias logical ids mapped to the alias's name (``live``)."""
+    return {
+        name: str(resource["Properties"]["Name"])
+        for name, resource in resources_of_type(expanded, "AWS::Lambda::Alias").items()
+    }
+
+
 class LocalStack:
     """Starts and stops everything ``make start`` runs."""
 
@@ -121,9 +135,15 @@ class LocalStack:
         self.api: gateway.RestApi | None = None
         self.table_names: dict[str, str] = {}
         self.queue_urls: dict[str, str] = {}
-        self.runners: dict[str, FunctionRunner] = {}
+        self.runners: dict[str, FunctionRunner] = {}  # the live version's worker, by logical id
         self.environments: dict[str, dict[str, str]] = {}
-        self._moto: Any = None  # moto's ThreadedMotoServer, imported in start()
+        self.function_names: dict[str, str] = {}
+        self.metrics = MetricStore()
+        self.functions: Any = None  # the LocalLambda, imported in start()
+        self.hooks: Any = None  # the LifecycleHooks store
+        self.alarms: Any = None  # the AlarmRunner
+        self._periodic: list[Any] = []
+        self._moto: Any = None  # the endpoint server, imported in start()
         self._server: BaseWSGIServer | None = None
         self._pollers: list[QueuePoller] = []
         self._state: Any = None  # a LocalState, imported in start()
@@ -150,19 +170,41 @@ class LocalStack:
         self.queue_urls = {
             name: f"{options.aws_endpoint}/{ACCOUNT_ID}/{queue}" for name, queue in queue_names.items()
         }
+        from devkit.cloud.lambda_service import LocalLambda  # noqa: PLC0415
+
+        self.functions = LocalLambda(
+            options.clock,
+            self.metrics,
+            options.region,
+            ACCOUNT_ID,
+            runner_factory=lambda spec: FunctionRunner(spec, on_restart=self._reloaded),
+        )
         for spec in self._function_specs(self._resolver(queue_names)):
             self.environments[spec.logical_id] = dict(spec.environment)
-            self.runners[spec.logical_id] = FunctionRunner(spec, on_restart=self._reloaded)
+            self.function_names[spec.logical_id] = spec.name
+            self.functions.add(spec)
+            faults = options.faults.get(spec.logical_id)
+            live = self.functions.publish(
+                spec.name,
+                replace(spec, environment={**spec.environment, "DEVKIT_FAULTS": faults}) if faults else None,
+            )
+            self.functions.set_alias(spec.name, "live", live)
+            self.runners[spec.logical_id] = self.functions.functions[spec.name].runners[live]
         workers = threading.Thread(target=wait_all, args=(list(self.runners.values()),), daemon=True)
         workers.start()
 
         # Imported here, while the workers start: together they take about a second.
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415
-
+        from devkit.cloud.codedeploy import LifecycleHooks  # noqa: PLC0415
+        from devkit.cloud.endpoint import Endpoint, EndpointServer, moto_application  # noqa: PLC0415
+        from devkit.cloud.observability import MotoMirror  # noqa: PLC0415
         from devkit.local.state import LocalState  # noqa: PLC0415
 
         self.expanded = expand(self.source, options.parameters, options.region, root=options.template.parent)
-        self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
+        self.hooks = LifecycleHooks()
+        self.metrics = self.functions.store = MetricStore(on_put=MotoMirror(ACCOUNT_ID, options.region))
+        self._moto = EndpointServer(
+            options.host, options.aws_port, Endpoint(moto_application(), self.functions, self.hooks)
+        )
         self._moto.start()
         dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
         create_tables(dynamodb, self.source, self.table_names)
@@ -182,10 +224,11 @@ class LocalStack:
         if items or messages:
             logger.info("Restored %d items and %d queue messages from %s", items, messages, options.data_dir)
         self._state.start()
+        self._observe(queue_names)
         workers.join()
         wait_all(list(self.runners.values()))  # raises a worker's start-up failure, if there was one
 
-        apis = gateway.rest_apis(self.expanded, _alias_targets(self.expanded))
+        apis = gateway.rest_apis(self.expanded, self._invocation_targets(), self._resolver(queue_names))
         self.api = apis[0] if apis else None
         self._server = make_server(options.host, options.api_port, self._wsgi, threaded=True)
         self._threads.append(threading.Thread(target=self._server.serve_forever, name="api", daemon=True))
@@ -195,14 +238,14 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything, saving the local data last."""
-        for poller in self._pollers:
-            poller.stop()
+        for task in [*self._pollers, *self._periodic]:
+            task.stop()
         if self._server is not None:
             self._server.shutdown()
         for poller in self._pollers:
             poller.join(timeout=5)
-        for runner in self.runners.values():
-            runner.stop()
+        if self.functions is not None:
+            self.functions.stop()
         if self._state is not None:
             self._state.stop()
         if self._moto is not None:
@@ -223,12 +266,60 @@ class LocalStack:
         )
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str | None) -> Any:
-        """Invoke a function of the template by logical id."""
+        """Invoke a function by logical id (its live alias) or ``name:qualifier``; raise on its error."""
+        target = f"{self.function_names[function]}:live" if function in self.function_names else function
         try:
-            return self.runners[function].invoke(event, request_id)
+            outcome = self.functions.invoke(target, event, request_id).outcome
         finally:
             if self._state is not None:
                 self._state.changed()
+        if outcome.error is not None:
+            raise InvocationFailed(outcome.error)
+        return outcome.result
+
+    def _invocation_targets(self) -> dict[str, str]:
+        """What an integration or mapping names (a function, version or alias), as ``name:qualifier``."""
+        targets = {logical: f"{name}:live" for logical, name in self.function_names.items()}
+        aliases = _aliases(self.expanded)
+        for alias_or_version, function in _alias_targets(self.expanded).items():
+            if function in self.function_names:
+                qualifier = aliases.get(alias_or_version, "live")
+                targets[alias_or_version] = f"{self.function_names[function]}:{qualifier}"
+        return targets
+
+    def _observe(self, queue_names: Mapping[str, str]) -> None:
+        """Metrics of the queues, the template's SSM parameters and alarms, and their evaluation."""
+        from devkit.cloud.observability import AlarmRunner, Periodic, QueueActivity  # noqa: PLC0415
+
+        options, clock = self.options, self.options.clock
+        resolver = self._resolver(queue_names)
+        activity = QueueActivity(ACCOUNT_ID, options.region, queue_names.values())
+        ssm = self.client("ssm")
+        for name, parameter in resources_of_type(self.source, "AWS::SSM::Parameter").items():
+            properties = parameter["Properties"]
+            value = self._local_value(properties["Value"], resolver)
+            ssm.put_parameter(
+                Name=resolver.resolve(properties["Name"]), Value=value, Type="String", Overwrite=True
+            )
+            logger.debug("SSM parameter %s = %s", name, value)
+        self.alarms = AlarmRunner(self.client("cloudwatch"), self.metrics, clock)
+        for name, alarm in resources_of_type(self.expanded, "AWS::CloudWatch::Alarm").items():
+            self.alarms.create(resolver.ref(name), resolver.resolve(alarm["Properties"]))
+        self._periodic = [
+            Periodic("alarms", clock, options.alarm_interval, self.alarms.tick),
+            Periodic("queue-metrics", clock, 60, lambda: self.metrics.put(activity.sample(clock))),
+            Periodic("metric-retention", clock, 600, self.alarms.prune),
+        ]
+        for task in self._periodic:
+            task.start()
+
+    def _local_value(self, value: Any, resolver: Resolver) -> str:
+        """A parameter's value locally: a reference to the REST API is the local API's URL."""
+        text = value.get("Fn::Sub", "") if isinstance(value, dict) else ""
+        apis = resources_of_type(self.source, "AWS::Serverless::Api")
+        if isinstance(text, str) and any("${" + name + "}" in text for name in apis):
+            return self.options.api_url
+        return str(resolver.resolve(value))
 
     def _resolver(self, queue_names: Mapping[str, str]) -> Resolver:
         options, region = self.options, self.options.region
@@ -246,6 +337,9 @@ class LocalStack:
             function = f"{options.stack_name}-{name}"
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}"
             resources[name] = LocalResource(function, {"Arn": arn})
+        for name, resource in self.expanded.get("Resources", {}).items():
+            if name not in resources:
+                resources[name] = self._local_resource(name, resource, resources)
         parameters = {
             name: str(options.parameters.get(name, definition.get("Default", "")))
             for name, definition in self.source.get("Parameters", {}).items()
@@ -257,6 +351,24 @@ class LocalStack:
             region=region,
             stack_name=options.stack_name,
         )
+
+    def _local_resource(
+        self, name: str, resource: Mapping[str, Any], known: Mapping[str, LocalResource]
+    ) -> LocalResource:
+        """What Ref and GetAtt give locally for a resource of the expanded template."""
+        region, stack = self.options.region, self.options.stack_name
+        kind = resource["Type"]
+        if kind in {"AWS::Lambda::Version", "AWS::Lambda::Alias"}:
+            function = known[resource["Properties"]["FunctionName"]["Ref"]].ref
+            qualifier = "1" if kind == "AWS::Lambda::Version" else str(resource["Properties"]["Name"])
+            arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}:{qualifier}"
+            return LocalResource(arn, {"Version": qualifier})
+        local = f"{stack}-{name}"
+        service = kind.split("::")[1].lower()
+        if kind == "AWS::CloudWatch::Alarm":
+            return LocalResource(local, {"Arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{local}"})
+        arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{local}"
+        return LocalResource(arn if kind == "AWS::SNS::Topic" else local, {"Arn": arn, "TopicName": local})
 
     def _function_specs(self, resolver: Resolver) -> Iterator[FunctionSpec]:
         """Each function as SAM deploys it: Globals merged into its own properties, references resolved."""
@@ -315,7 +427,7 @@ class LocalStack:
             )
 
     def _queue_mappings(self, sqs: Any) -> list[QueueMapping]:
-        targets = _alias_targets(self.expanded)
+        targets = self._invocation_targets()
         mappings = []
         for mapping in resources_of_type(self.expanded, "AWS::Lambda::EventSourceMapping").values():
             properties = mapping["Properties"]
@@ -364,14 +476,42 @@ class LocalStack:
             return self._static(request.path.removeprefix("/docs/static/"))
         if self.api is None:
             return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
-        return gateway.handle(self.api, request, self.api_key, self.invoke)
+        return gateway.handle(self.api, request, self.api_key, self.invoke, self._record_request)
+
+    def _record_request(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
+        """AWS/ApiGateway metrics of one request, by ApiName and Stage."""
+        from devkit.cloud.metrics import Datum, MetricId  # noqa: PLC0415
+
+        if self.api is None:
+            return
+        dimensions = {"ApiName": self.api.name, "Stage": self.api.stage}
+        values = {
+            "Count": (1.0, "Count"),
+            "4XXError": (float(400 <= status < 500), "Count"),
+            "5XXError": (float(status >= 500), "Count"),
+            "Latency": (latency_ms, "Milliseconds"),
+        }
+        if integration_ms is not None:
+            values["IntegrationLatency"] = (integration_ms, "Milliseconds")
+        now = self.options.clock.now()
+        try:
+            self.metrics.put(
+                Datum(MetricId.of("AWS/ApiGateway", name, dimensions), now, value, unit)
+                for name, (value, unit) in values.items()
+            )
+        except Exception:  # a metric must never fail a request
+            logger.exception("API metrics were not recorded")
 
     def _openapi(self) -> Response:
         if self.api is None:
             return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
-        function = next(iter(self.api.resources[0].operations.values())).function
+        reference = next(iter(self.api.resources[0].operations.values())).function
+        name, qualifier = self.functions.parse(reference)
+        function = self.functions.function(name)
+        alias = function.aliases.get(qualifier)
+        runner = function.runners[alias.version if alias else qualifier or "$LATEST"]
         document = json.loads(
-            self.runners[function].openapi(
+            runner.openapi(
                 {"title": "Store & Reply (local)", "version": "local", "url": self.options.api_url}
             )
         )

@@ -3,17 +3,115 @@
 Started by ``functions.FunctionRunner`` as ``python -m devkit.local.worker FD HANDLER``, FD being its
 end of a socket pair to the local stack; imports the handler
 once (its cold start), then runs one invocation at a time, as a Lambda execution environment does.
+What the handler prints is echoed and also returned with the result, so the stack can read its
+EMF metrics as CloudWatch Logs would. ``DEVKIT_FAULTS`` (see ``Faults``) makes this environment
+fail on purpose, around the real handler: the function's own code knows nothing of it.
 """
 
 import importlib
+import io
+import json
 import os
+import random
 import sys
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
+
+
+@dataclass
+class ClientContext:
+    """The client context an invoker passed (Lambda's ``context.client_context``)."""
+
+    custom: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    client: Any = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault: how often it strikes, and on which events (those containing ``marker``; all if empty)."""
+
+    rate: float = 0.0
+    marker: str = ""
+
+    def strikes(self, event: Any) -> bool:
+        if self.rate <= 0 or (self.marker and self.marker not in json.dumps(event)):
+            return False
+        return random.random() < self.rate  # noqa: S311 (fault injection, not secrecy)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Failures this environment injects, from ``DEVKIT_FAULTS``: comma-separated items.
+
+    - ``errors=R``: the invocation raises, with probability R;
+    - ``http5xx=R``: an API invocation answers 500, with probability R;
+    - ``crash``: the handler fails to import (every invocation fails to start).
+
+    ``R@TEXT`` limits a fault to events containing TEXT.
+    """
+
+    errors: Fault = Fault()
+    http5xx: Fault = Fault()
+    crash: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> "Faults":
+        values: dict[str, Any] = {}
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            name, _, value = item.partition("=")
+            if name == "crash":
+                values["crash"] = True
+            elif name in {"errors", "http5xx"}:
+                rate, _, marker = value.partition("@")
+                values[name] = Fault(float(rate), marker)
+            else:
+                raise ValueError(f"DEVKIT_FAULTS: unknown fault {name!r}")
+        return cls(**values)
+
+
+class InjectedFault(Exception):
+    """A failure DEVKIT_FAULTS asked for."""
+
+
+class _Tee(io.TextIOBase):
+    """Writes through to the real stream and keeps the lines of the current invocation."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.lines: list[str] = []
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        self._stream.write(text)
+        self._partial += text
+        *complete, self._partial = self._partial.split("\n")
+        self.lines += complete
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def take(self) -> list[str]:
+        lines, self.lines = [*self.lines, *([self._partial] if self._partial else [])], []
+        self._partial = ""
+        return lines
+
+
+def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:
+    def faulty(event: Any, context: Any) -> Any:
+        if faults.errors.strikes(event):
+            raise InjectedFault("DEVKIT_FAULTS: errors")
+        if faults.http5xx.strikes(event):
+            return {"statusCode": 500, "headers": {}, "body": json.dumps({"message": "injected 5XX"})}
+        return handler(event, context)
+
+    return faulty
 
 
 @dataclass
@@ -28,6 +126,7 @@ class Context:
     log_group_name: str
     log_stream_name: str
     deadline: float
+    client_context: ClientContext | None = None
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
@@ -57,12 +156,17 @@ def main() -> None:
     connection = Connection(descriptor)
     module_name, _, attribute = handler_path.rpartition(".")
     try:
+        faults = Faults.parse(os.environ.get("DEVKIT_FAULTS", ""))
+        if faults.crash:
+            raise InjectedFault("DEVKIT_FAULTS: crash at import")
         module = importlib.import_module(module_name)
-        handler = getattr(module, attribute)
+        handler = _with_faults(getattr(module, attribute), faults)
     except Exception:  # noqa: BLE001 (reported to the caller, who shows it)
         connection.send({"ready": False, "error": traceback.format_exc()})
         return
     connection.send({"ready": True})
+    output = _Tee(sys.stdout)
+    sys.stdout = output
     name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
     region = os.environ["AWS_REGION"]
     while True:
@@ -76,21 +180,31 @@ def main() -> None:
             except Exception:  # noqa: BLE001 (reported to the caller)
                 connection.send({"error": traceback.format_exc()})
             continue
+        qualifier = request.get("qualifier")
+        invoked = f"arn:aws:lambda:{region}:123456789012:function:{name}"
         context = Context(
             function_name=name,
             function_version=os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
-            invoked_function_arn=f"arn:aws:lambda:{region}:123456789012:function:{name}",
+            invoked_function_arn=f"{invoked}:{qualifier}" if qualifier else invoked,
             memory_limit_in_mb=int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
             aws_request_id=request.get("request_id") or str(uuid.uuid4()),
             log_group_name=f"/aws/lambda/{name}",
             log_stream_name="local",
             deadline=time.monotonic() + request["timeout"],
+            client_context=ClientContext(**request["client_context"])
+            if request.get("client_context")
+            else None,
         )
+        output.take()
         try:
-            connection.send({"result": handler(request["event"], context)})
+            result = handler(request["event"], context)
         except Exception:  # noqa: BLE001 (a handler error is the invocation's result, as on Lambda)
             traceback.print_exc()
-            connection.send({"error": traceback.format_exc()})
+            sys.stdout.flush()
+            connection.send({"error": traceback.format_exc(), "logs": output.take()})
+            continue
+        sys.stdout.flush()
+        connection.send({"result": result, "logs": output.take()})
 
 
 if __name__ == "__main__":

@@ -70,13 +70,17 @@ class RunningStack:
 
 
 def start_stack(
-    data_dir: Path, template: Path = ROOT / "template.yaml", api_port: int = 0, aws_port: int = 0
+    data_dir: Path,
+    template: Path = ROOT / "template.yaml",
+    api_port: int = 0,
+    aws_port: int = 0,
+    options: tuple[str, ...] = (),
 ) -> RunningStack:
     """Start the stack and wait for its banner."""
     api_port, aws_port = api_port or free_port(), aws_port or free_port()
     command = [
         sys.executable, "-m", "devkit.local", "start", "--port", str(api_port), "--aws-port", str(aws_port),
-        "--data-dir", str(data_dir), "--template", str(template),
+        "--data-dir", str(data_dir), "--template", str(template), *options,
     ]  # fmt: skip
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(  # noqa: S603

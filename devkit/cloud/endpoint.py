@@ -1,0 +1,186 @@
+"""The embedded AWS endpoint: moto, plus the operations a release needs that moto lacks.
+
+One WSGI application on one port: Lambda's API for the template's functions (invoke, versions,
+aliases) and CodeDeploy's ``PutLifecycleEventHookExecutionStatus`` are answered here; every other
+request goes to moto unchanged.
+"""
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from devkit.cloud.codedeploy import CodeDeployError, LifecycleHooks
+from devkit.cloud.lambda_service import LATEST, FunctionNotFound, InvalidParameter, LocalLambda
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+LAMBDA_PREFIX = "/2015-03-31/functions/"
+CODEDEPLOY_STATUS = "CodeDeploy_20141006.PutLifecycleEventHookExecutionStatus"
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+def _lambda_error(status: int, kind: str, message: str) -> Response:
+    return _json(status, {"Type": "User", "Message": message}, {"x-amzn-ErrorType": kind})
+
+
+class Endpoint:
+    """Routes each request to the local Lambda, the hook status store, or moto."""
+
+    def __init__(self, moto: "WSGIApplication", functions: LocalLambda, hooks: LifecycleHooks) -> None:
+        self._moto = moto
+        self.functions = functions
+        self.hooks = hooks
+
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("HTTP_X_AMZ_TARGET") == CODEDEPLOY_STATUS:
+            return self._codedeploy(Request(environ))(environ, start_response)
+        if path.startswith(LAMBDA_PREFIX):
+            name = self.functions.parse(unquote(path[len(LAMBDA_PREFIX) :].split("/")[0]))[0]
+            if name in self.functions.functions:
+                return self._lambda(Request(environ))(environ, start_response)
+        return self._moto(environ, start_response)
+
+    def _codedeploy(self, request: Request) -> Response:
+        try:
+            return _json(200, self.hooks.put(json.loads(request.get_data() or b"{}")))
+        except CodeDeployError as error:
+            return _json(400, {"__type": error.kind, "message": str(error)})
+
+    def _lambda(self, request: Request) -> Response:
+        parts = unquote(request.path[len(LAMBDA_PREFIX) :]).split("/")
+        query = {key: values[-1] for key, values in parse_qs(request.query_string.decode()).items()}
+        try:
+            return self._lambda_operation(request, parts, query)
+        except FunctionNotFound as error:
+            return _lambda_error(404, "ResourceNotFoundException", str(error))
+        except InvalidParameter as error:
+            return _lambda_error(400, "InvalidParameterValueException", str(error))
+
+    def _lambda_operation(self, request: Request, parts: list[str], query: dict[str, str]) -> Response:
+        reference, rest = parts[0], parts[1:]
+        method = request.method
+        if rest == ["invocations"] and method == "POST":
+            return self._invoke(request, reference, query.get("Qualifier"))
+        function = self.functions.function(reference)
+        if not rest and method == "GET":
+            _, qualifier = self.functions.parse(reference, query.get("Qualifier"))
+            return _json(
+                200, {"Configuration": self._configuration(function.name, qualifier or LATEST), "Code": {}}
+            )
+        if rest == ["versions"] and method == "GET":
+            versions = [LATEST, *function.versions]
+            return _json(200, {"Versions": [self._configuration(function.name, v) for v in versions]})
+        if rest == ["versions"] and method == "POST":
+            return _json(201, self._configuration(function.name, self.functions.publish(function.name)))
+        if len(rest) == 2 and rest[0] == "aliases":
+            if method in {"PUT", "POST"}:
+                body = json.loads(request.get_data() or b"{}")
+                current = function.aliases.get(rest[1])
+                version = body.get("FunctionVersion") or (current.version if current else LATEST)
+                weights = body.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
+                self.functions.set_alias(function.name, rest[1], version, weights)
+            if rest[1] not in function.aliases:
+                raise FunctionNotFound(f"Alias not found: {self.functions.arn(function.name, rest[1])}")
+            return _json(200, self._alias(function.name, rest[1]))
+        return _lambda_error(
+            400, "InvalidParameterValueException", f"{method} {request.path} is not supported locally"
+        )
+
+    def _invoke(self, request: Request, reference: str, qualifier: str | None) -> Response:
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        context_header = request.headers.get("X-Amz-Client-Context")
+        client_context = json.loads(base64.b64decode(context_header)) if context_header else None
+        event = json.loads(request.get_data() or b"{}")
+        self.functions.function(reference)  # 404 before anything runs
+        if invocation_type == "DryRun":
+            return Response(status=204)
+        if invocation_type == "Event":
+            thread = threading.Thread(
+                target=self.functions.invoke,
+                args=(reference, event),
+                kwargs={"qualifier": qualifier, "client_context": client_context},
+                daemon=True,
+            )
+            thread.start()
+            return Response(status=202)
+        invocation = self.functions.invoke(
+            reference, event, qualifier=qualifier, client_context=client_context
+        )
+        headers = {"X-Amz-Executed-Version": invocation.executed_version}
+        outcome = invocation.outcome
+        if outcome.error is not None:
+            headers["X-Amz-Function-Error"] = "Unhandled"
+            lines = outcome.error.strip().splitlines()
+            body = {
+                "errorMessage": lines[-1] if lines else "error",
+                "errorType": "Unhandled",
+                "stackTrace": lines,
+            }
+            return _json(200, body, headers)
+        return _json(200, outcome.result, headers)
+
+    def _configuration(self, name: str, version: str) -> dict[str, Any]:
+        function = self.functions.functions[name]
+        if version in function.aliases:
+            version = function.aliases[version].version
+        if version not in function.specs:
+            raise FunctionNotFound(f"Function not found: {self.functions.arn(name, version)}")
+        spec = function.specs[version]
+        return {
+            "FunctionName": name,
+            "FunctionArn": self.functions.arn(name, version),
+            "Version": version,
+            "Runtime": "python3.13",
+            "Handler": spec.handler,
+            "Timeout": spec.timeout,
+            "MemorySize": spec.memory,
+            "Environment": {"Variables": dict(spec.environment)},
+            "State": "Active",
+        }
+
+    def _alias(self, name: str, alias: str) -> dict[str, Any]:
+        target = self.functions.functions[name].aliases[alias]
+        return {
+            "AliasArn": self.functions.arn(name, alias),
+            "Name": alias,
+            "FunctionVersion": target.version,
+            "RoutingConfig": {"AdditionalVersionWeights": dict(target.weights)},
+        }
+
+
+class EndpointServer:
+    """The endpoint on a port, in a thread of its own."""
+
+    def __init__(self, host: str, port: int, application: Callable[..., Any]) -> None:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415
+
+        self._server: BaseWSGIServer = make_server(
+            host, port, application, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-endpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def moto_application() -> "WSGIApplication":
+    """moto's server application, as ``moto_server`` builds it."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: PLC0415
+
+    application: WSGIApplication = DomainDispatcherApplication(create_backend_app)
+    return application
