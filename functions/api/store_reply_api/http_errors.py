@@ -26,7 +26,8 @@ RETRY_AFTER_SECONDS = 2
 CALLER_ERRORS: dict[type[StoreAndReplyError], tuple[HTTPStatus, str]] = {
     InvalidPageToken: (HTTPStatus.BAD_REQUEST, "query.next"),
     ReservedUserName: (HTTPStatus.UNPROCESSABLE_ENTITY, "user"),
-    IdempotencyKeyReused: (HTTPStatus.UNPROCESSABLE_ENTITY, "header.idempotency-key"),  # as validation names it
+    # Named as request validation names header fields.
+    IdempotencyKeyReused: (HTTPStatus.UNPROCESSABLE_ENTITY, "header.idempotency-key"),
 }
 
 
