@@ -94,6 +94,15 @@ AWS_PORT ?= 3001
 start: venv ## Run the whole application on 127.0.0.1 (API on PORT, AWS endpoint on AWS_PORT)
 	$(BIN)/python -m devkit.local start --port $(PORT) --aws-port $(AWS_PORT) $(if $(SPEED),--speed $(SPEED))
 
+BASE ?= HEAD
+CANDIDATE ?= worktree
+ENV ?= prod
+FAULTS ?=
+
+.PHONY: rehearse
+rehearse: venv ## Release CANDIDATE (default: the working tree) over BASE (HEAD) locally, as CodeDeploy would (ENV, FAULTS, SPEED)
+	$(BIN)/python -m devkit.rehearsal --base '$(BASE)' --candidate '$(CANDIDATE)' --env $(ENV) --faults '$(FAULTS)' $(if $(SPEED),--speed $(SPEED))
+
 .PHONY: alarms
 alarms: venv ## The running stack's alarms: state, since when, and the datapoints that decided it
 	$(BIN)/python -m devkit.local alarms --aws-port $(AWS_PORT)

@@ -57,8 +57,15 @@ class Outcome:
 class FunctionRunner:
     """Runs one function: one worker process, one invocation at a time, a fresh worker after a code edit."""
 
-    def __init__(self, spec: FunctionSpec, on_restart: Callable[[FunctionSpec], None] | None = None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        on_restart: Callable[[FunctionSpec], None] | None = None,
+        *,
+        quiet: bool = False,
+    ) -> None:
         self.spec = spec
+        self._quiet = quiet
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
@@ -151,6 +158,8 @@ class FunctionRunner:
             [sys.executable, "-m", "devkit.local.worker", str(theirs.fileno()), self.spec.handler],
             env=environment,
             pass_fds=[theirs.fileno()],
+            stdout=subprocess.DEVNULL if self._quiet else None,
+            stderr=subprocess.DEVNULL if self._quiet else None,
         )
         theirs.close()
         connection = Connection(ours.detach())

@@ -23,7 +23,7 @@ from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFaile
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
 from devkit.local.poller import QueueMapping, QueuePoller
 from devkit.resources import create_queues, create_tables, queue_arn
-from devkit.template import TEMPLATE, Template, expand, load_template, resources_of_type
+from devkit.template import TEMPLATE, Template, code_digest, expand, load_template, resources_of_type
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -61,6 +61,11 @@ class LocalOptions:
     # DEVKIT_FAULTS of a function's live version, by logical id (tests; the rehearsal's candidate).
     faults: Mapping[str, str] = field(default_factory=dict)
     alarm_interval: float = 10.0  # simulated seconds between alarm evaluations
+    # A rehearsal: the live version is built from this tree (the released one), the template's
+    # own tree is the candidate, published as a new version where it differs, and the traffic
+    # hooks run as functions.
+    base_root: Path | None = None
+    quiet_functions: bool = False  # the functions' output is not echoed (a rehearsal's terminal)
 
     @property
     def aws_endpoint(self) -> str:
@@ -116,6 +121,28 @@ def _alias_targets(expanded: Template) -> dict[str, str]:
     return targets
 
 
+def _with_faults(spec: FunctionSpec, faults: str | None) -> FunctionSpec:
+    """The spec with DEVKIT_FAULTS set, when there are faults to inject."""
+    return replace(spec, environment={**spec.environment, "DEVKIT_FAULTS": faults}) if faults else spec
+
+
+def _changed(base: FunctionSpec, candidate: FunctionSpec) -> bool:
+    """True when a new version would be published: code, layers, environment or configuration differ."""
+
+    def fingerprint(spec: FunctionSpec) -> tuple[Any, ...]:
+        return (
+            spec.handler,
+            spec.timeout,
+            spec.memory,
+            sorted(
+                (k, v) for k, v in spec.environment.items() if k != "LAMBDA_TASK_ROOT"
+            ),  # a path is no change
+            [code_digest(path) for path in spec.code_paths],
+        )
+
+    return fingerprint(base) != fingerprint(candidate)
+
+
 def _aliases(expanded: Template) -> dict[str, str]:
     """Alias logical ids mapped to the alias's name (``live``)."""
     return {
@@ -138,6 +165,8 @@ class LocalStack:
         self.runners: dict[str, FunctionRunner] = {}  # the live version's worker, by logical id
         self.environments: dict[str, dict[str, str]] = {}
         self.function_names: dict[str, str] = {}
+        self.candidates: dict[str, str] = {}  # rehearsal: the candidate's version, by logical id
+        self.hook_names: dict[str, str] = {}  # rehearsal: the traffic hooks' local names
         self.metrics = MetricStore()
         self.functions: Any = None  # the LocalLambda, imported in start()
         self.hooks: Any = None  # the LifecycleHooks store
@@ -177,19 +206,11 @@ class LocalStack:
             self.metrics,
             options.region,
             ACCOUNT_ID,
-            runner_factory=lambda spec: FunctionRunner(spec, on_restart=self._reloaded),
+            runner_factory=lambda spec: FunctionRunner(
+                spec, on_restart=self._reloaded, quiet=self.options.quiet_functions
+            ),
         )
-        for spec in self._function_specs(self._resolver(queue_names)):
-            self.environments[spec.logical_id] = dict(spec.environment)
-            self.function_names[spec.logical_id] = spec.name
-            self.functions.add(spec)
-            faults = options.faults.get(spec.logical_id)
-            live = self.functions.publish(
-                spec.name,
-                replace(spec, environment={**spec.environment, "DEVKIT_FAULTS": faults}) if faults else None,
-            )
-            self.functions.set_alias(spec.name, "live", live)
-            self.runners[spec.logical_id] = self.functions.functions[spec.name].runners[live]
+        self._publish_functions(self._resolver(queue_names))
         workers = threading.Thread(target=wait_all, args=(list(self.runners.values()),), daemon=True)
         workers.start()
 
@@ -224,6 +245,10 @@ class LocalStack:
         if items or messages:
             logger.info("Restored %d items and %d queue messages from %s", items, messages, options.data_dir)
         self._state.start()
+        if options.base_root is not None:
+            for spec in self._function_specs(self._resolver(queue_names), hooks_only=True):
+                self.functions.add(_with_faults(spec, options.faults.get(spec.logical_id)))
+                self.hook_names[spec.logical_id] = spec.name
         self._observe(queue_names)
         workers.join()
         wait_all(list(self.runners.values()))  # raises a worker's start-up failure, if there was one
@@ -235,6 +260,30 @@ class LocalStack:
         self._pollers = [QueuePoller(mapping, sqs, self.invoke) for mapping in self._queue_mappings(sqs)]
         for thread in [*self._threads, *self._pollers]:
             thread.start()
+
+    def _publish_functions(self, resolver: Resolver) -> None:
+        """Each function at $LATEST and as version 1 behind its live alias; in a rehearsal, version 1
+        is the base tree's and the candidate is version 2 where it differs."""
+        options = self.options
+        base: dict[str, FunctionSpec] = {}
+        if options.base_root is not None:
+            base_source = load_template(options.base_root / options.template.name)
+            base = {s.logical_id: s for s in self._function_specs(resolver, options.base_root, base_source)}
+        for spec in self._function_specs(resolver):
+            self.environments[spec.logical_id] = dict(spec.environment)
+            self.function_names[spec.logical_id] = spec.name
+            self.functions.add(spec)
+            faults = options.faults.get(spec.logical_id)
+            if options.base_root is None:
+                live = self.functions.publish(spec.name, _with_faults(spec, faults))
+            else:
+                live = self.functions.publish(spec.name, base.get(spec.logical_id, spec))
+                if spec.logical_id not in base or _changed(base[spec.logical_id], spec):
+                    self.candidates[spec.logical_id] = self.functions.publish(
+                        spec.name, _with_faults(spec, faults)
+                    )
+            self.functions.set_alias(spec.name, "live", live)
+            self.runners[spec.logical_id] = self.functions.functions[spec.name].runners[live]
 
     def stop(self) -> None:
         """Stop everything, saving the local data last."""
@@ -337,6 +386,9 @@ class LocalStack:
             function = f"{options.stack_name}-{name}"
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}"
             resources[name] = LocalResource(function, {"Arn": arn})
+            # SAM's !Ref Function.Version and !Ref Function.Alias
+            resources[f"{name}.Version"] = LocalResource(f"{arn}:{self.candidates.get(name, '1')}")
+            resources[f"{name}.Alias"] = LocalResource(f"{arn}:live")
         for name, resource in self.expanded.get("Resources", {}).items():
             if name not in resources:
                 resources[name] = self._local_resource(name, resource, resources)
@@ -359,8 +411,12 @@ class LocalStack:
         region, stack = self.options.region, self.options.stack_name
         kind = resource["Type"]
         if kind in {"AWS::Lambda::Version", "AWS::Lambda::Alias"}:
-            function = known[resource["Properties"]["FunctionName"]["Ref"]].ref
-            qualifier = "1" if kind == "AWS::Lambda::Version" else str(resource["Properties"]["Name"])
+            logical = resource["Properties"]["FunctionName"]["Ref"]
+            function = known[logical].ref
+            version = self.candidates.get(
+                logical, "1"
+            )  # !Ref Function.Version: the version this update publishes
+            qualifier = version if kind == "AWS::Lambda::Version" else str(resource["Properties"]["Name"])
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}:{qualifier}"
             return LocalResource(arn, {"Version": qualifier})
         local = f"{stack}-{name}"
@@ -370,16 +426,30 @@ class LocalStack:
         arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{local}"
         return LocalResource(arn if kind == "AWS::SNS::Topic" else local, {"Arn": arn, "TopicName": local})
 
-    def _function_specs(self, resolver: Resolver) -> Iterator[FunctionSpec]:
-        """Each function as SAM deploys it: Globals merged into its own properties, references resolved."""
+    def _function_specs(
+        self,
+        resolver: Resolver,
+        root: Path | None = None,
+        source: Template | None = None,
+        *,
+        hooks_only: bool = False,
+    ) -> Iterator[FunctionSpec]:
+        """Each function as SAM deploys it: Globals merged into its own properties, references resolved.
+
+        From the template's own folder, or from ``root`` with ``source`` (another tree of the
+        project, such as the version a rehearsal starts from); the traffic hooks only with
+        ``hooks_only``. Lambda mounts layers at /opt: a variable naming /opt names the function's
+        own layer's folder.
+        """
         options = self.options
-        root = options.template.parent
-        globals_ = self.source.get("Globals", {}).get("Function", {})
-        layers = resources_of_type(self.source, "AWS::Serverless::LayerVersion")
+        root = root or options.template.parent
+        source = source or self.source
+        globals_ = source.get("Globals", {}).get("Function", {})
+        layers = resources_of_type(source, "AWS::Serverless::LayerVersion")
         passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-        hooks = _traffic_hooks(self.source)
-        for name, function in resources_of_type(self.source, "AWS::Serverless::Function").items():
-            if name in hooks:
+        hooks = _traffic_hooks(source)
+        for name, function in resources_of_type(source, "AWS::Serverless::Function").items():
+            if (name in hooks) != hooks_only:
                 continue
             own = function.get("Properties", {})
             properties = {**globals_, **own}
@@ -397,9 +467,15 @@ class LocalStack:
             )
             function_name = resolver.ref(name)
             memory = int(resolver.resolve(properties.get("MemorySize", 128)))
+            own_layers = [
+                root / layers[r["Ref"]]["Properties"]["ContentUri"]
+                for r in own.get("Layers", [])
+                if isinstance(r, dict) and r.get("Ref") in layers
+            ]
+            mounted = str((own_layers or layer_paths or [code])[-1])
             environment = {
                 **passed,
-                **{key: str(value) for key, value in variables.items()},
+                **{key: mounted if str(value) == "/opt" else str(value) for key, value in variables.items()},
                 "AWS_ENDPOINT_URL": options.aws_endpoint,
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",

@@ -51,7 +51,8 @@ class Faults:
 
     - ``errors=R``: the invocation raises, with probability R;
     - ``http5xx=R``: an API invocation answers 500, with probability R;
-    - ``crash``: the handler fails to import (every invocation fails to start).
+    - ``crash``: the handler fails to import (every invocation fails to start);
+    - ``silent``: the handler is not run at all (a traffic hook that never reports).
 
     ``R@TEXT`` limits a fault to events containing TEXT.
     """
@@ -59,14 +60,15 @@ class Faults:
     errors: Fault = Fault()
     http5xx: Fault = Fault()
     crash: bool = False
+    silent: bool = False
 
     @classmethod
     def parse(cls, text: str) -> "Faults":
         values: dict[str, Any] = {}
         for item in filter(None, (part.strip() for part in text.split(","))):
             name, _, value = item.partition("=")
-            if name == "crash":
-                values["crash"] = True
+            if name in {"crash", "silent"}:
+                values[name] = True
             elif name in {"errors", "http5xx"}:
                 rate, _, marker = value.partition("@")
                 values[name] = Fault(float(rate), marker)
@@ -105,6 +107,8 @@ class _Tee(io.TextIOBase):
 
 def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:
     def faulty(event: Any, context: Any) -> Any:
+        if faults.silent:
+            return None
         if faults.errors.strikes(event):
             raise InjectedFault("DEVKIT_FAULTS: errors")
         if faults.http5xx.strikes(event):

@@ -357,6 +357,24 @@ class TestPostTraffic:
 
         assert verdict.problems == ["rollback alarm ApiErrorsAlarm is in ALARM"]
 
+    def test_only_alarms_whose_state_is_alarm_count_as_firing(self) -> None:
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        with Stubber(cloudwatch) as alarms:
+            alarms.add_response(
+                "describe_alarms",
+                {
+                    "MetricAlarms": [
+                        {"AlarmName": "ApiErrorsAlarm", "StateValue": "OK"},
+                        {"AlarmName": "Api5xxRateAlarm", "StateValue": "ALARM"},
+                    ]
+                },
+                {"AlarmNames": ["ApiErrorsAlarm", "Api5xxRateAlarm"], "StateValue": "ALARM"},
+            )
+
+            firing = AlarmWatch(cloudwatch, ["ApiErrorsAlarm", "Api5xxRateAlarm"]).firing()
+
+        assert firing == ["Api5xxRateAlarm"]
+
     def test_the_production_wiring_reads_the_api_url_from_its_parameter(
         self, moto: None, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -97,9 +97,10 @@ class AlarmWatch:
         if not self._names:
             return []
         alarms = self._client.describe_alarms(AlarmNames=self._names, StateValue="ALARM")
-        return [
-            alarm["AlarmName"] for alarm in alarms.get("MetricAlarms", []) + alarms.get("CompositeAlarms", [])
-        ]
+        # Each state is checked here too: an endpoint that ignores the StateValue filter must not
+        # make every alarm look firing.
+        found = [*alarms.get("MetricAlarms", []), *alarms.get("CompositeAlarms", [])]
+        return [alarm["AlarmName"] for alarm in found if alarm.get("StateValue") == "ALARM"]
 
 
 class CleanupIncomplete(Exception):

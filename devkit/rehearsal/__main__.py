@@ -1,0 +1,65 @@
+"""``python -m devkit.rehearsal``: what ``make rehearse`` runs.
+
+Exit codes: 0 promoted, 1 rolled back, 2 could not run.
+"""
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from devkit.rehearsal.run import RehearsalOptions, rehearse
+from devkit.rehearsal.trees import WORKING_TREE, ExportFailed, export
+from devkit.template import ROOT
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devkit.rehearsal", description=__doc__)
+    parser.add_argument("--base", default="HEAD", help="the released commit; empty for a first release")
+    parser.add_argument("--candidate", default=WORKING_TREE, help=f"a commit, or {WORKING_TREE} (default)")
+    parser.add_argument("--env", default="prod", choices=["dev", "staging", "prod"])
+    parser.add_argument("--faults", default="", help="errors=R, http5xx=R, crash, or hook-silent")
+    parser.add_argument("--speed", type=float, default=15.0, help="simulated seconds per real second")
+    parser.add_argument("--api-per-minute", type=float, default=150.0)
+    parser.add_argument("--queue-per-minute", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=0)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    trees = ROOT / ".local" / "rehearsal"
+    try:
+        candidate = trees / "candidate"
+        described = export(arguments.candidate, candidate)
+        base = None
+        if arguments.base:
+            base = trees / "base"
+            released = export(arguments.base, base)
+            print(f"Rehearsing {described} over {released}", flush=True)
+        else:
+            print(f"Rehearsing {described} as a first release (nothing released before)", flush=True)
+        with tempfile.TemporaryDirectory(prefix="rehearsal-data-") as data:
+            result = rehearse(
+                RehearsalOptions(
+                    base=base,
+                    candidate=candidate,
+                    environment=arguments.env,
+                    speed=arguments.speed,
+                    faults=arguments.faults,
+                    api_per_minute=arguments.api_per_minute,
+                    queue_per_minute=arguments.queue_per_minute,
+                    seed=arguments.seed,
+                    data_dir=Path(data),
+                )
+            )
+    except ExportFailed as error:
+        print(f"make rehearse: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        logging.exception("The rehearsal could not run")
+        print(f"make rehearse: could not run: {error}", file=sys.stderr)
+        return 2
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

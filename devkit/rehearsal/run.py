@@ -1,0 +1,436 @@
+"""A rehearsal: the candidate released over the base on the local stack, as CodeDeploy would release it.
+
+The plan comes from the candidate's expanded template for the chosen environment: each deployment
+group of a function whose code, layers, environment or configuration changed, with its deployment
+configuration, alarms, automatic rollback and the hooks of its alias's update policy. The real
+hooks run in their own workers; load runs throughout; time is simulated and compressed.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from devkit.cloud.clock import Clock
+from devkit.cloud.metrics import MetricId
+from devkit.local.intrinsics import Resolver
+from devkit.local.stack import LocalOptions, LocalStack, free_port
+from devkit.rehearsal.engine import (
+    AlarmPollFailure,
+    Deployment,
+    Event,
+    GroupPlan,
+    Outcome,
+    run_in_parallel,
+    traffic_steps,
+)
+from devkit.rehearsal.report import write_report
+from devkit.template import ROOT, Template, resources_of_type
+
+logger = logging.getLogger("devkit.rehearsal")
+MESSAGES = ROOT / "tests" / "data" / "chat_messages.tsv"
+FIRST_RELEASE_MINUTES = 3.0
+
+
+@dataclass(frozen=True)
+class RehearsalOptions:
+    """What to rehearse and how."""
+
+    base: Path | None  # the released tree; None for a first release
+    candidate: Path
+    environment: str = "prod"
+    speed: float = 15.0
+    faults: str = ""  # DEVKIT_FAULTS for the candidate's versions, or "hook-silent"
+    api_per_minute: float = 150.0
+    queue_per_minute: float = 60.0
+    seed: int = 0
+    reports: Path = ROOT / "reports" / "rehearsal"
+    data_dir: Path = ROOT / ".local" / "rehearsal" / "data"
+    quiet: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """The verdict, and everything the report shows."""
+
+    verdict: str  # "Succeeded", "Stopped and rolled back", "First release: OK", "Nothing to deploy", ...
+    exit_code: int
+    outcomes: list[Outcome]
+    events: list[Event]
+    samples: list[dict[str, Any]]
+    alarm_changes: list[dict[str, Any]]
+    plan: list[dict[str, Any]]
+    started: float
+    ended: float
+    report: Path | None = None
+    candidate_requests: int = 0
+
+
+class StackPorts:
+    """The engine's ports on the local stack: the live alias, the hooks, their reports, the alarms."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.weights: dict[str, float] = {}
+        self._cloudwatch = stack.client("cloudwatch")
+
+    def shift(self, function: str, weight: float) -> None:
+        name, candidate = self.stack.function_names[function], self.stack.candidates[function]
+        functions = self.stack.functions
+        if weight >= 1.0:
+            functions.set_alias(name, "live", candidate)
+        elif weight <= 0.0:
+            functions.set_alias(name, "live", "1")
+        else:
+            functions.set_alias(name, "live", "1", {candidate: weight})
+        self.weights[function] = weight
+
+    def expect_hook(self, deployment_id: str, execution_id: str) -> None:
+        self.stack.hooks.expect(deployment_id, execution_id)
+
+    def run_hook(self, hook: str, deployment_id: str, execution_id: str) -> "HookThread":
+        run = HookThread(
+            self.stack, hook, {"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id}
+        )
+        run.start()
+        return run
+
+    def hook_status(self, deployment_id: str, execution_id: str) -> str:
+        return str(self.stack.hooks.status(deployment_id, execution_id))
+
+    def alarm_states(self, names: Sequence[str]) -> Mapping[str, str]:
+        try:
+            found = self._cloudwatch.describe_alarms(AlarmNames=list(names))["MetricAlarms"]
+        except Exception as error:
+            raise AlarmPollFailure(str(error)) from error
+        states = {alarm["AlarmName"]: alarm["StateValue"] for alarm in found}
+        if set(states) != set(names):
+            raise AlarmPollFailure(f"alarms not found: {sorted(set(names) - set(states))}")
+        return states
+
+
+class HookThread(threading.Thread):
+    """A hook invoked asynchronously (InvocationType Event), as CodeDeploy invokes it."""
+
+    def __init__(self, stack: LocalStack, hook: str, event: dict[str, Any]) -> None:
+        super().__init__(name=f"hook-{hook}", daemon=True)
+        self.stack, self.hook, self.event = stack, hook, event
+        self.error: str | None = None
+
+    def run(self) -> None:
+        outcome = self.stack.functions.invoke(self.hook, self.event).outcome
+        self.error = outcome.error
+
+    def finished(self) -> bool:
+        return not self.is_alive()
+
+
+def plan_groups(expanded: Template, resolver: Resolver, stack: LocalStack) -> list[GroupPlan]:
+    """The deployment groups of the functions the candidate changes, from the expanded template."""
+    resources = expanded["Resources"]
+    custom = {
+        str(resolver.resolve(r["Properties"].get("DeploymentConfigName", name))): r["Properties"]
+        for name, r in resources_of_type(expanded, "AWS::CodeDeploy::DeploymentConfig").items()
+    }
+    plans = []
+    for alias in resources_of_type(expanded, "AWS::Lambda::Alias").values():
+        update = alias.get("UpdatePolicy", {}).get("CodeDeployLambdaAliasUpdate")
+        function = alias["Properties"]["FunctionName"]["Ref"]
+        if update is None or function not in stack.candidates:
+            continue
+        group_id = update["DeploymentGroupName"]["Ref"]
+        group = resources[group_id]["Properties"]
+        alarms = group.get("AlarmConfiguration", {})
+        configuration = str(
+            resolver.resolve(group.get("DeploymentConfigName", "CodeDeployDefault.LambdaAllAtOnce"))
+        )
+        hooks = {
+            key: update.get(key, {}).get("Ref") for key in ("BeforeAllowTrafficHook", "AfterAllowTrafficHook")
+        }
+        plans.append(
+            GroupPlan(
+                function=function,
+                group=group_id,
+                configuration=configuration,
+                steps=tuple(traffic_steps(configuration, custom)),
+                alarms=tuple(str(resolver.resolve(a["Name"])) for a in alarms.get("Alarms", [])),
+                alarms_enabled=bool(alarms.get("Enabled", False)),
+                ignore_poll_alarm_failure=bool(alarms.get("IgnorePollAlarmFailure", False)),
+                auto_rollback=bool(group.get("AutoRollbackConfiguration", {}).get("Enabled", False)),
+                before_hook=stack.hook_names.get(hooks["BeforeAllowTrafficHook"] or ""),
+                after_hook=stack.hook_names.get(hooks["AfterAllowTrafficHook"] or ""),
+            )
+        )
+    return plans
+
+
+class Traffic(threading.Thread):
+    """Users: API messages and queue messages in many languages, at a rate in simulated minutes."""
+
+    def __init__(self, stack: LocalStack, clock: Clock, per_minute: float, kind: str, seed: int) -> None:
+        super().__init__(name=f"traffic-{kind}", daemon=True)
+        self.stack, self.clock, self.kind = stack, clock, kind
+        self.interval = 60.0 / per_minute if per_minute > 0 else 0.0
+        self.random = random.Random(seed)  # noqa: S311 (choosing test messages)
+        lines = MESSAGES.read_text().splitlines()
+        self.messages = [
+            line.split("\t", 1)[1] for line in lines if "\t" in line and not line.startswith("#")
+        ]
+        self.sent = 0
+        self._stopping = threading.Event()
+        self._sqs = stack.client("sqs") if kind == "queue" else None
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        if not self.interval:
+            return
+        import urllib.error  # noqa: PLC0415
+        import urllib.request  # noqa: PLC0415
+
+        while not self._stopping.wait(self.clock.real_seconds(self.interval)):
+            body = {
+                "user": f"rehearsal-{self.random.randrange(50)}",
+                "message": self.random.choice(self.messages),
+            }
+            try:
+                if self._sqs is not None:
+                    self._sqs.send_message(
+                        QueueUrl=self.stack.queue_urls["MessagesQueue"], MessageBody=json.dumps(body)
+                    )
+                else:
+                    request = urllib.request.Request(  # noqa: S310 (the local API on loopback)
+                        f"{self.stack.options.api_url}/messages",
+                        data=json.dumps(body).encode(),
+                        headers={"Content-Type": "application/json"},
+                    )
+                    with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+                        pass
+            except (urllib.error.URLError, OSError):
+                pass  # an error answer is what the metrics and alarms are for
+            except Exception:
+                logger.debug("traffic error", exc_info=True)
+            self.sent += 1
+
+
+def _per_version(stack: LocalStack, function: str, start: float, end: float) -> dict[str, dict[str, float]]:
+    name = stack.function_names[function]
+    stats: dict[str, dict[str, float]] = {}
+    for version in ["1", stack.candidates.get(function, "1")]:
+        dimensions = {"FunctionName": name, "Resource": f"{name}:live", "ExecutedVersion": version}
+
+        def values(metric: str, dims: Mapping[str, str] = dimensions) -> list[float]:
+            return stack.metrics.values(MetricId.of("AWS/Lambda", metric, dims), start, end)
+
+        durations = sorted(values("Duration"))
+        stats[version] = {
+            "requests": float(len(values("Invocations"))),
+            "errors": sum(values("Errors")),
+            "p99": durations[max(0, int(len(durations) * 0.99 + 0.999999) - 1)] if durations else 0.0,
+        }
+    return stats
+
+
+def rehearse(options: RehearsalOptions) -> Result:  # noqa: PLR0915 (the whole release, step by step)
+    """Run the rehearsal and write its report; the result's exit code: 0 promoted, 1 rolled back."""
+    clock = Clock(speed=options.speed)
+    say: Callable[[str], None] = (lambda _: None) if options.quiet else (lambda text: print(text, flush=True))
+    stack = LocalStack(
+        LocalOptions(
+            api_port=free_port(),
+            aws_port=free_port(),
+            data_dir=options.data_dir,
+            template=options.candidate / "template.yaml",
+            parameters={"Environment": options.environment},
+            clock=clock,
+            faults=_faults_by_function(options),
+            base_root=options.base,
+            quiet_functions=True,
+        )
+    )
+    for noisy in ("werkzeug", "devkit.local", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    events: list[Event] = []
+    samples: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def record(event: Event) -> None:
+        with lock:
+            events.append(event)
+        say(f"  {_sim(event.at, started)}  {event.function}: {event.kind} {_detail(event.detail)}")
+
+    started = clock.now()
+    stack.start()
+    try:
+        resolver = stack._resolver({n: u.rsplit("/", 1)[-1] for n, u in stack.queue_urls.items()})  # noqa: SLF001
+        plans = plan_groups(stack.expanded, resolver, stack)
+        ports = StackPorts(stack)
+        say(_plan_text(options, stack, plans))
+        senders = 4  # several senders, so the rate holds at high speeds
+        traffic = [
+            *(
+                Traffic(stack, clock, options.api_per_minute / senders, "api", options.seed + i)
+                for i in range(senders)
+            ),
+            Traffic(stack, clock, options.queue_per_minute, "queue", options.seed + senders),
+        ]
+        for load in traffic:
+            load.start()
+        sampler_stop = threading.Event()
+
+        def sample() -> None:
+            while not sampler_stop.wait(clock.real_seconds(30)):
+                now = clock.now()
+                row: dict[str, Any] = {"at": now, "weights": dict(ports.weights), "functions": {}}
+                for function in stack.function_names:
+                    row["functions"][function] = _per_version(stack, function, now - 60, now)
+                firing = [n for n, r in stack.alarms.alarms.items() if r.state != "OK"]
+                row["alarms_not_ok"] = firing
+                samples.append(row)
+                say(_sample_text(row, started, stack))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        if options.base is None:
+            clock.sleep(FIRST_RELEASE_MINUTES * 60)
+            firing = [n for n, r in stack.alarms.alarms.items() if r.state == "ALARM"]
+            outcomes: list[Outcome] = []
+            verdict = (
+                "First release: alarms stayed OK"
+                if not firing
+                else f"First release: {', '.join(firing)} in ALARM"
+            )
+            code = 0 if not firing else 1
+        elif not plans:
+            outcomes, verdict, code = [], "Nothing to deploy: no guarded function changed", 0
+        else:
+            deployments = [Deployment(plan, ports, clock, record) for plan in plans]
+            outcomes = run_in_parallel(deployments)
+            failed = [o for o in outcomes if o.status == "Failed"]
+            verdict = (
+                "Succeeded"
+                if not failed
+                else "Stopped and rolled back: " + "; ".join(f"{o.function}: {o.reason}" for o in failed)
+            )
+            code = 1 if failed else 0
+            clock.sleep(60)  # a last minute of load on what is now live
+        sampler_stop.set()
+        for load in traffic:
+            load.stop()
+        changes = [
+            {
+                "at": at,
+                "alarm": name,
+                "from": old,
+                "to": new,
+                "datapoints": [[t, v] for t, v in evaluation.datapoints],
+                "reason": evaluation.reason,
+            }
+            for at, name, old, new, evaluation in stack.alarms.changes
+        ]
+        candidate_requests = sum(
+            len(
+                stack.metrics.values(
+                    MetricId.of(
+                        "AWS/Lambda",
+                        "Invocations",
+                        {
+                            "FunctionName": stack.function_names[f],
+                            "Resource": f"{stack.function_names[f]}:live",
+                            "ExecutedVersion": v,
+                        },
+                    ),
+                    0,
+                    1e12,
+                )
+            )
+            for f, v in stack.candidates.items()
+        )
+        result = Result(
+            verdict=verdict,
+            exit_code=code,
+            outcomes=outcomes,
+            events=events,
+            samples=samples,
+            alarm_changes=changes,
+            plan=[{**asdict(p), "steps": [asdict(s) for s in p.steps]} for p in plans],
+            started=started,
+            ended=clock.now(),
+            candidate_requests=candidate_requests,
+        )
+    finally:
+        stack.stop()
+    result.report = write_report(result, options, clock)
+    say(f"\nVerdict: {result.verdict}\nReport:  {result.report / 'index.html'}")
+    return result
+
+
+def _faults_by_function(options: RehearsalOptions) -> dict[str, str]:
+    if not options.faults:
+        return {}
+    if options.faults == "hook-silent":
+        return {"ApiPreTrafficHook": "silent", "ConsumerPreTrafficHook": "silent"}
+    return {"ApiFunction": options.faults, "QueueConsumerFunction": options.faults}
+
+
+def _sim(at: float, started: float) -> str:
+    seconds = max(0, int(at - started))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _detail(detail: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in detail.items())
+
+
+def _plan_text(options: RehearsalOptions, stack: LocalStack, plans: Sequence[GroupPlan]) -> str:
+    lines = [
+        f"Rehearsal: Environment={options.environment}, time x{options.speed:g} "
+        f"(a simulated minute every {60 / options.speed:.1f} s), load {options.api_per_minute:g} API "
+        f"and {options.queue_per_minute:g} queue messages a minute, faults: {options.faults or 'none'}",
+    ]
+    for plan in plans:
+        lines.append(
+            f"  {plan.function}: version 1 -> {stack.candidates[plan.function]} with {plan.configuration}; "
+            f"hooks {plan.before_hook or '-'} / {plan.after_hook or '-'}; {len(plan.alarms)} alarms"
+        )
+    unchanged = sorted(set(stack.function_names) - {p.function for p in plans})
+    if unchanged:
+        lines.append(f"  unchanged, no deployment: {', '.join(unchanged)}")
+    if options.base is None:
+        lines.append("  first release: the alias is created on the new version, no CodeDeploy deployment")
+    return "\n".join(lines)
+
+
+def _sample_text(row: Mapping[str, Any], started: float, stack: LocalStack) -> str:
+    parts = [f"  {_sim(row['at'], started)}"]
+    for function, versions in row["functions"].items():
+        weight = row["weights"].get(function)
+        shown = ", ".join(
+            f"v{v} {int(s['requests'])} req {int(s['errors'])} err p99 {s['p99']:.0f} ms"
+            for v, s in versions.items()
+        )
+        parts.append(
+            f"{function.replace('Function', '')}[{'' if weight is None else f'{weight:.0%} '}{shown}]"
+        )
+    if row["alarms_not_ok"]:
+        parts.append(
+            "not OK: "
+            + ", ".join(a.removeprefix(stack.options.stack_name + "-") for a in row["alarms_not_ok"])
+        )
+    return "  ".join(parts)
+
+
+def timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+__all__ = ["RehearsalOptions", "Result", "rehearse", "time"]
