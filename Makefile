@@ -103,6 +103,13 @@ FAULTS ?=
 rehearse: venv ## Release CANDIDATE (default: the working tree) over BASE (HEAD) locally, as CodeDeploy would (ENV, FAULTS, SPEED)
 	$(BIN)/python -m devkit.rehearsal --base '$(BASE)' --candidate '$(CANDIDATE)' --env $(ENV) --faults '$(FAULTS)' $(if $(SPEED),--speed $(SPEED))
 
+APP_STACK_PREFIX ?= store-and-reply
+
+.PHONY: release-gate
+release-gate: venv ## The build's gate: rehearse HEAD over the commit last released to prod (recorded in SSM)
+	$(BIN)/python -m devkit.rehearsal --base-parameter /store-and-reply/$(APP_STACK_PREFIX)-prod/released-commit \
+		--candidate HEAD --env prod
+
 .PHONY: alarms
 alarms: venv ## The running stack's alarms: state, since when, and the datapoints that decided it
 	$(BIN)/python -m devkit.local alarms --aws-port $(AWS_PORT)

@@ -14,9 +14,24 @@ from devkit.rehearsal.trees import WORKING_TREE, ExportFailed, export
 from devkit.template import ROOT
 
 
+def released_commit(parameter: str) -> str:
+    """The commit the pipeline last released to production, or "" when it has released none."""
+    import boto3  # noqa: PLC0415
+
+    ssm = boto3.client("ssm")
+    try:
+        return str(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devkit.rehearsal", description=__doc__)
     parser.add_argument("--base", default="HEAD", help="the released commit; empty for a first release")
+    parser.add_argument(
+        "--base-parameter",
+        help="an SSM parameter holding the released commit (the pipeline's record); absent: a first release",
+    )
     parser.add_argument("--candidate", default=WORKING_TREE, help=f"a commit, or {WORKING_TREE} (default)")
     parser.add_argument("--env", default="prod", choices=["dev", "staging", "prod"])
     parser.add_argument("--faults", default="", help="errors=R, http5xx=R, crash, or hook-silent")
@@ -28,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     trees = ROOT / ".local" / "rehearsal"
     try:
+        if arguments.base_parameter:
+            arguments.base = released_commit(arguments.base_parameter)
         candidate = trees / "candidate"
         described = export(arguments.candidate, candidate)
         base = None

@@ -125,3 +125,26 @@ def test_a_change_to_the_shared_layer_alone_deploys_both_functions_in_parallel(r
     assert sorted(p["function"] for p in result.plan) == ["ApiFunction", "QueueConsumerFunction"]
     assert {o.function for o in result.outcomes} == {"ApiFunction", "QueueConsumerFunction"}
     assert len({o.deployment_id for o in result.outcomes}) == 2
+
+
+def test_a_first_release_runs_the_candidate_under_load_and_checks_its_alarms(
+    base: Path, tmp_path: Path
+) -> None:
+    # As in AWS, the first deployment creates the alias on the new version: no CodeDeploy deployment.
+    result = rehearse(
+        RehearsalOptions(
+            base=None,
+            candidate=base,
+            environment="prod",
+            speed=SPEED,
+            api_per_minute=90,
+            queue_per_minute=30,
+            data_dir=tmp_path / "data",
+            reports=tmp_path / "reports",
+            quiet=True,
+        )
+    )
+
+    assert (result.exit_code, result.verdict) == (0, "First release: alarms stayed OK")
+    assert result.outcomes == []
+    assert result.samples, "the candidate ran under load"

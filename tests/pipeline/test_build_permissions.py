@@ -30,7 +30,8 @@ def projects() -> list[str]:
 def uses(stack: DeployedStack, project: str) -> list[Request]:
     """The calls CodeBuild makes with the project's role."""
     settings = stack.resolve(stack.template["Resources"][project]["Properties"])
-    spec = yaml.safe_load((ROOT / settings["Source"]["BuildSpec"]).read_text())
+    buildspec = settings["Source"]["BuildSpec"]
+    spec = yaml.safe_load(buildspec if "\n" in buildspec else (ROOT / buildspec).read_text())
     bucket = stack.resources["ArtifactBucket"].ref
     name = settings["Name"]
     group = settings["LogsConfig"]["CloudWatchLogs"]["GroupName"]
@@ -48,6 +49,8 @@ def uses(stack: DeployedStack, project: str) -> list[Request]:
     if cache.get("Type") == "S3":
         location = f"arn:aws:s3:::{cache['Location']}/cache.zip"
         calls += [Request("s3:GetObject", location), Request("s3:PutObject", location)]
+    if clones(stack, project):
+        calls.append(Request("codeconnections:UseConnection", stack.resolve({"Ref": "ConnectionArn"})))
     for report, definition in (spec.get("reports") or {}).items():
         report_group = stack.arn("codebuild", f"report-group/{name}-{report}")
         actions = ["codebuild:CreateReportGroup", "codebuild:CreateReport", "codebuild:UpdateReport"]
@@ -55,6 +58,49 @@ def uses(stack: DeployedStack, project: str) -> list[Request]:
         actions.append("codebuild:BatchPutCodeCoverages" if coverage else "codebuild:BatchPutTestCases")
         calls += [Request(action, report_group) for action in actions]
     return calls
+
+
+def clones(stack: DeployedStack, project: str) -> bool:
+    """True when the project's pipeline action gets the Source artifact as a git clone reference."""
+    stages = stack.template["Resources"]["Pipeline"]["Properties"]["Stages"]
+    actions = [a for stage in stages for a in stage["Actions"] if isinstance(a, dict) and "ActionTypeId" in a]
+    clone = {
+        artifact["Name"]
+        for action in actions
+        if action["Configuration"].get("OutputArtifactFormat") == "CODEBUILD_CLONE_REF"
+        for artifact in action.get("OutputArtifacts", [])
+    }
+    return any(
+        action["Configuration"].get("ProjectName") == {"Ref": project}
+        and clone & {artifact["Name"] for artifact in action.get("InputArtifacts", [])}
+        for action in actions
+    )
+
+
+def test_the_released_commit_is_written_after_production_and_read_by_the_build(
+    pipeline: DeployedStack,
+) -> None:
+    parameter = (
+        "arn:aws:ssm:us-east-1:123456789012:parameter/store-and-reply/store-and-reply-prod/released-commit"
+    )
+    record = role_statements(pipeline, "RecordReleaseRole")
+    build = role_statements(pipeline, "BuildRole")
+    production = next(
+        stage["Actions"]
+        for stage in pipeline.template["Resources"]["Pipeline"]["Properties"]["Stages"]
+        if stage["Name"] == "Production"
+    )
+    order = {
+        action["Name"]: action["RunOrder"]
+        for action in production
+        if isinstance(action, dict) and "Name" in action
+    }
+
+    assert decide(record, Request("ssm:PutParameter", parameter)) == "Allow"
+    assert decide(build, Request("ssm:GetParameter", parameter)) == "Allow"
+    assert decide(build, Request("ssm:PutParameter", parameter)) != "Allow"
+    assert order["RecordRelease"] > order["ExecuteChangeSet"]
+    assert clones(pipeline, "BuildProject")
 
 
 @pytest.mark.parametrize("project", projects())

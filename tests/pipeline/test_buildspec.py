@@ -45,10 +45,19 @@ def test_every_command_is_a_make_target_that_exists(name: str) -> None:
         assert set(words[make + 1 :]) <= targets, f"{command}: unknown target"
 
 
+def test_the_build_rehearses_the_release_against_the_one_in_production_before_packaging() -> None:
+    # A rolled-back rehearsal exits 1, which fails the build: nothing is packaged or deployed.
+    gate = re.search(r"^release-gate:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+
+    assert gate is not None
+    assert "--base-parameter /store-and-reply/$(APP_STACK_PREFIX)-prod/released-commit" in gate.group(1)
+    assert "--env prod" in gate.group(1)
+
+
 def test_the_build_lints_scans_tests_and_packages_in_order() -> None:
     phases = buildspec("buildspec.yml")["phases"]
 
-    assert phases["pre_build"]["commands"] == ["make lint", "make security", "make unit"]
+    assert phases["pre_build"]["commands"] == ["make lint", "make security", "make unit", "make release-gate"]
     assert phases["build"]["commands"] == ["make package"]
 
 
