@@ -109,12 +109,8 @@ class FunctionRunner:
             reply = self._request(request)
         except InvocationFailed as error:
             return Outcome(None, str(error), [], (time.monotonic() - started) * 1000)
-        return Outcome(
-            reply.get("result"),
-            reply.get("error"),
-            reply.get("logs", []),
-            (time.monotonic() - started) * 1000,
-        )
+        elapsed = (time.monotonic() - started) * 1000 + float(reply.get("extra_ms", 0.0))
+        return Outcome(reply.get("result"), reply.get("error"), reply.get("logs", []), elapsed)
 
     def openapi(self, options: Mapping[str, str]) -> str:
         """The OpenAPI document of the function's Powertools resolver."""

@@ -52,7 +52,10 @@ class Faults:
     - ``errors=R``: the invocation raises, with probability R;
     - ``http5xx=R``: an API invocation answers 500, with probability R;
     - ``crash``: the handler fails to import (every invocation fails to start);
-    - ``silent``: the handler is not run at all (a traffic hook that never reports).
+    - ``silent``: the handler is not run at all (a traffic hook that never reports);
+    - ``latency=MS``: every invocation reports MS more of ``Duration`` (added to the measured time,
+      not slept, so a compressed clock stays compressed);
+    - ``degraded=R``: the language service fails with probability R (the reply degrades).
 
     ``R@TEXT`` limits a fault to events containing TEXT.
     """
@@ -61,6 +64,8 @@ class Faults:
     http5xx: Fault = Fault()
     crash: bool = False
     silent: bool = False
+    latency: float = 0.0
+    degraded: Fault = Fault()
 
     @classmethod
     def parse(cls, text: str) -> "Faults":
@@ -69,7 +74,9 @@ class Faults:
             name, _, value = item.partition("=")
             if name in {"crash", "silent"}:
                 values[name] = True
-            elif name in {"errors", "http5xx"}:
+            elif name == "latency":
+                values["latency"] = float(value.removeprefix("+").removesuffix("ms"))
+            elif name in {"errors", "http5xx", "degraded"}:
                 rate, _, marker = value.partition("@")
                 values[name] = Fault(float(rate), marker)
             else:
@@ -103,6 +110,28 @@ class _Tee(io.TextIOBase):
         lines, self.lines = [*self.lines, *([self._partial] if self._partial else [])], []
         self._partial = ""
         return lines
+
+
+def _degrade_language_services(fault: Fault) -> None:
+    """Make the offline language detector fail as Comprehend failing would, with the fault's rate."""
+    from store_reply.adapters import offline  # noqa: PLC0415
+    from store_reply.errors import LanguageDetectionFailed  # noqa: PLC0415
+
+    detect, detect_all = offline.FastTextLanguageDetector.detect, offline.FastTextLanguageDetector.detect_all
+
+    def failing_detect(self: Any, text: str) -> str:
+        if fault.strikes(text):
+            raise LanguageDetectionFailed("DEVKIT_FAULTS: degraded")
+        return detect(self, text)
+
+    def failing_detect_all(self: Any, texts: Any) -> Any:
+        return [
+            None if fault.strikes(text) else value
+            for text, value in zip(texts, detect_all(self, texts), strict=True)
+        ]
+
+    offline.FastTextLanguageDetector.detect = failing_detect  # type: ignore[method-assign]
+    offline.FastTextLanguageDetector.detect_all = failing_detect_all  # type: ignore[method-assign]
 
 
 def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:
@@ -165,6 +194,8 @@ def main() -> None:
             raise InjectedFault("DEVKIT_FAULTS: crash at import")
         module = importlib.import_module(module_name)
         handler = _with_faults(getattr(module, attribute), faults)
+        if faults.degraded.rate > 0:
+            _degrade_language_services(faults.degraded)
     except Exception:  # noqa: BLE001 (reported to the caller, who shows it)
         connection.send({"ready": False, "error": traceback.format_exc()})
         return
@@ -208,7 +239,7 @@ def main() -> None:
             connection.send({"error": traceback.format_exc(), "logs": output.take()})
             continue
         sys.stdout.flush()
-        connection.send({"result": result, "logs": output.take()})
+        connection.send({"result": result, "logs": output.take(), "extra_ms": faults.latency})
 
 
 if __name__ == "__main__":

@@ -257,8 +257,9 @@ def rehearse(options: RehearsalOptions) -> Result:  # noqa: PLR0915 (the whole r
             quiet_functions=True,
         )
     )
-    for noisy in ("werkzeug", "devkit.local", "botocore", "urllib3"):
+    for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("devkit.local").setLevel(logging.ERROR)  # failed batches are the point here
     events: list[Event] = []
     samples: list[dict[str, Any]] = []
     lock = threading.Lock()
