@@ -53,8 +53,18 @@ def _point(t: float, v: float, span: float, top: float) -> str:
     return f"{x:.1f},{y:.1f}"
 
 
-def _chart(title: str, series: dict[str, list[tuple[float, float]]], span: float, unit: str = "") -> str:
-    top = max([v for points in series.values() for _, v in points] + [1e-9])
+def _steps(points: list[tuple[float, float]], span: float) -> list[tuple[float, float]]:
+    """A value that holds until the next change (traffic weights), to the end of the chart."""
+    held: list[tuple[float, float]] = []
+    for (at, value), (until, _) in itertools.pairwise([*points, (span, 0.0)]):
+        held += [(at, value), (until, value)]
+    return held
+
+
+def _chart(
+    title: str, series: dict[str, list[tuple[float, float]]], span: float, unit: str = "", floor: float = 1.0
+) -> str:
+    top = max([v for points in series.values() for _, v in points] + [floor])
     axis = HEIGHT - PAD
     parts = [f'<h3>{html.escape(title)}</h3><svg width="{WIDTH}" height="{HEIGHT}" role="img">']
     parts.append(f'<line x1="{PAD}" y1="{axis}" x2="{WIDTH}" y2="{axis}" stroke="#999"/>')
@@ -82,7 +92,8 @@ def _alarm_bands(timeline: dict[str, Any], span: float) -> str:
     scale = (WIDTH - 260) / max(span, 1e-9)
     for row, (alarm, changes) in enumerate(sorted(rows.items())):
         y = 4 + row * 16
-        parts.append(f'<text x="0" y="{y + 11}" font-size="10">{html.escape(alarm[-38:])}</text>')
+        short = alarm.split("-local-")[-1]  # the alarm's logical id
+        parts.append(f'<text x="0" y="{y + 11}" font-size="10">{html.escape(short)}</text>')
         bounds = [*changes, (span, "")]
         for (at, state), (until, _) in itertools.pairwise(bounds):
             x = 250 + max(at, 0) * scale
@@ -145,7 +156,7 @@ def _page(timeline: dict[str, Any]) -> str:
 <style>{style}</style></head><body><h1>{verdict}</h1>
 <p>Environment {environment}, time x{timeline["speed"]:g}, faults: {faults}.
 All times are simulated minutes since the rehearsal started.</p><ul>{outcomes}</ul>
-{_chart("Traffic to the new version (%)", weights, span, "%")}
+{_chart("Traffic to the new version (%)", {k: _steps(v, span) for k, v in weights.items()}, span, "%", 100)}
 {_chart("Requests per version (per minute)", requests, span)}
 {_chart("Error rate per version (%)", error_rate, span, "%")}
 {_chart("p99 duration per version (ms)", p99, span, " ms")}
