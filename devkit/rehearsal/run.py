@@ -6,13 +6,14 @@ configuration, alarms, automatic rollback and the hooks of its alias's update po
 hooks run in their own workers; load runs throughout; time is simulated and compressed.
 """
 
+import contextlib
 import json
 import logging
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -240,7 +241,7 @@ def _per_version(stack: LocalStack, function: str, start: float, end: float) -> 
     return stats
 
 
-def rehearse(options: RehearsalOptions) -> Result:  # noqa: PLR0915 (the whole release, step by step)
+def rehearse(options: RehearsalOptions) -> Result:
     """Run the rehearsal and write its report; the result's exit code: 0 promoted, 1 rolled back."""
     clock = Clock(speed=options.speed)
     say: Callable[[str], None] = (lambda _: None) if options.quiet else (lambda text: print(text, flush=True))
@@ -257,11 +258,7 @@ def rehearse(options: RehearsalOptions) -> Result:  # noqa: PLR0915 (the whole r
             quiet_functions=True,
         )
     )
-    for noisy in ("werkzeug", "botocore", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("devkit.local").setLevel(logging.ERROR)  # failed batches are the point here
     events: list[Event] = []
-    samples: list[dict[str, Any]] = []
     lock = threading.Lock()
 
     def record(event: Event) -> None:
@@ -270,6 +267,38 @@ def rehearse(options: RehearsalOptions) -> Result:  # noqa: PLR0915 (the whole r
         say(f"  {_sim(event.at, started)}  {event.function}: {event.kind} {_detail(event.detail)}")
 
     started = clock.now()
+    with _quiet_logs():
+        result = _run(options, stack, clock, record, started, events, say)
+    result.report = write_report(result, options, clock)
+    say(f"\nVerdict: {result.verdict}\nReport:  {result.report / 'index.html'}")
+    return result
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Request lines and failed batches are what the rehearsal is about, not what it prints."""
+    quieter = {"werkzeug": logging.WARNING, "botocore": logging.WARNING, "urllib3": logging.WARNING}
+    quieter["devkit.local"] = logging.ERROR
+    levels = {name: logging.getLogger(name).level for name in quieter}
+    for name, level in quieter.items():
+        logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
+    options: RehearsalOptions,
+    stack: LocalStack,
+    clock: Clock,
+    record: Callable[[Event], None],
+    started: float,
+    events: list[Event],
+    say: Callable[[str], None],
+) -> Result:
+    samples: list[dict[str, Any]] = []
     stack.start()
     try:
         resolver = stack._resolver({n: u.rsplit("/", 1)[-1] for n, u in stack.queue_urls.items()})  # noqa: SLF001
@@ -370,8 +399,6 @@ def rehearse(options: RehearsalOptions) -> Result:  # noqa: PLR0915 (the whole r
         )
     finally:
         stack.stop()
-    result.report = write_report(result, options, clock)
-    say(f"\nVerdict: {result.verdict}\nReport:  {result.report / 'index.html'}")
     return result
 
 

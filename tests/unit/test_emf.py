@@ -91,7 +91,7 @@ def test_a_malformed_line_is_skipped_with_a_warning_and_the_rest_kept(
         _aws={"CloudWatchMetrics": [{"Namespace": "A", "Dimensions": [[]], "Metrics": [{"Name": "x"}]}]}, x=5
     )
 
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="devkit.local"):
         data = read_lines(['{"_aws": broken', "a plain log line", good], AT)
 
     assert [d.value for d in data] == [5.0]
