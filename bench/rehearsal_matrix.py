@@ -56,10 +56,11 @@ def main() -> None:
     layer.write_text(layer.read_text() + "\n# a change to the shared layer\n")
     print(f"{arguments.runs} runs per scenario, Environment=prod, time x{arguments.speed:g}")
     print(
-        f"{'scenario':<17}{'promoted':>9}{'rolled back':>12}  {'at weight / minute':<29}decided by   wall s"
+        f"{'scenario':<17}{'promoted':>9}{'rolled back':>12}{'at 100 %':>9}  "
+        f"{'at weight / minute (most often)':<32}decided by   wall s"
     )
     for name in arguments.scenario or SCENARIOS:
-        promoted, rolled, where, why, walls = 0, 0, Counter[str](), Counter[str](), []
+        promoted, rolled, at_full, where, why, walls = 0, 0, 0, Counter[str](), Counter[str](), []
         for seed in range(arguments.runs):
             started = time.monotonic()
             result = rehearse(
@@ -81,17 +82,18 @@ def main() -> None:
             for outcome in result.outcomes:
                 if outcome.status == "Failed":
                     rolled += 1
+                    at_full += (outcome.weight_when_stopped or 0) >= 1.0
                     minute = ((outcome.stopped_at or result.started) - result.started) / 60
                     where[f"{outcome.weight_when_stopped or 0:.0%} / {minute:.0f} min"] += 1
                     why[decided_by(outcome.reason)] += 1
         shown_where = ", ".join(f"{k} x{v}" for k, v in where.most_common(2)) or "-"
         shown_why = ", ".join(f"{k} x{v}" for k, v in why.most_common(2)) or "-"
         print(
-            f"{name:<17}{promoted:>9}{rolled:>12}  {shown_where:<28} {shown_why}   "
+            f"{name:<17}{promoted:>9}{rolled:>12}{at_full:>9}  {shown_where:<31} {shown_why}   "
             f"{statistics.median(walls):.0f}",
             flush=True,
         )
-    print("(rolled back counts deployments: a layer change deploys both functions)")
+    print("(promoted counts runs; rolled back and at 100 % count deployments: a layer change deploys both)")
 
 
 if __name__ == "__main__":

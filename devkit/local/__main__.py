@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from devkit.cloud.alarms import UnsupportedAlarm
 from devkit.cloud.clock import Clock
 from devkit.local.functions import InvocationFailed
 from devkit.local.stack import LocalOptions, LocalStack, PortInUse
@@ -65,6 +66,12 @@ def start(options: LocalOptions) -> int:
         return 1
     except InvocationFailed as error:
         print(f"make start: a function could not start: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    except UnsupportedAlarm as error:
+        print(
+            f"make start: the local evaluator cannot evaluate an alarm faithfully: {error}", file=sys.stderr
+        )
         stack.stop()
         return 1
     except BaseException:

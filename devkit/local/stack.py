@@ -4,6 +4,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import secrets
 import socket
 import threading
@@ -66,6 +67,7 @@ class LocalOptions:
     # hooks run as functions.
     base_root: Path | None = None
     quiet_functions: bool = False  # the functions' output is not echoed (a rehearsal's terminal)
+    seed: int | None = None  # alias routing and injected faults draw from seeded generators
 
     @property
     def aws_endpoint(self) -> str:
@@ -206,6 +208,7 @@ class LocalStack:
             self.metrics,
             options.region,
             ACCOUNT_ID,
+            choice=random.Random(options.seed) if options.seed is not None else None,  # noqa: S311
             runner_factory=lambda spec: FunctionRunner(
                 spec, on_restart=self._reloaded, quiet=self.options.quiet_functions
             ),
@@ -424,7 +427,9 @@ class LocalStack:
         if kind == "AWS::CloudWatch::Alarm":
             return LocalResource(local, {"Arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{local}"})
         arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{local}"
-        return LocalResource(arn if kind == "AWS::SNS::Topic" else local, {"Arn": arn, "TopicName": local})
+        if kind == "AWS::SNS::Topic":
+            return LocalResource(arn, {"TopicArn": arn, "TopicName": local})
+        return LocalResource(local, {"Arn": arn})
 
     def _function_specs(
         self,
@@ -491,6 +496,7 @@ class LocalStack:
                 "LAMBDA_TASK_ROOT": str(code),
                 "LANGUAGE_SERVICES": "offline",
                 "PYTHONUNBUFFERED": "1",
+                **({"DEVKIT_SEED": str(options.seed)} if options.seed is not None else {}),
             }
             yield FunctionSpec(
                 logical_id=name,

@@ -199,6 +199,10 @@ def main() -> None:
     except Exception:  # noqa: BLE001 (reported to the caller, who shows it)
         connection.send({"ready": False, "error": traceback.format_exc()})
         return
+    if seed := os.environ.get("DEVKIT_SEED"):  # reproducible faults, per function and version
+        random.seed(
+            f"{seed}/{os.environ['AWS_LAMBDA_FUNCTION_NAME']}/{os.environ['AWS_LAMBDA_FUNCTION_VERSION']}"
+        )
     connection.send({"ready": True})
     output = _Tee(sys.stdout)
     sys.stdout = output

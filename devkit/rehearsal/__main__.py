@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=15.0, help="simulated seconds per real second")
     parser.add_argument("--api-per-minute", type=float, default=150.0)
     parser.add_argument("--queue-per-minute", type=float, default=60.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds the load, the alias's routing and the faults"
+    )
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     trees = ROOT / ".local" / "rehearsal"

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devkit.cloud.clock import Clock
-
 if TYPE_CHECKING:
     from devkit.rehearsal.run import RehearsalOptions, Result
 
@@ -17,7 +15,7 @@ WIDTH, HEIGHT, PAD = 760, 170, 36
 COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea"]
 
 
-def write_report(result: "Result", options: "RehearsalOptions", clock: Clock) -> Path:
+def write_report(result: "Result", options: "RehearsalOptions") -> Path:
     """Write the report folder; return it."""
     folder = options.reports / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True, exist_ok=True)
@@ -39,7 +37,6 @@ def write_report(result: "Result", options: "RehearsalOptions", clock: Clock) ->
     }
     (folder / "timeline.json").write_text(json.dumps(timeline, indent=1, default=str))
     (folder / "index.html").write_text(_page(timeline))
-    del clock
     return folder
 
 

@@ -11,16 +11,13 @@ import json
 import logging
 import random
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from devkit.cloud.clock import Clock
-from devkit.cloud.metrics import MetricId
+from devkit.cloud.metrics import MetricId, statistic
 from devkit.local.intrinsics import Resolver
 from devkit.local.stack import LocalOptions, LocalStack, free_port
 from devkit.rehearsal.engine import (
@@ -81,6 +78,7 @@ class StackPorts:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
         self.weights: dict[str, float] = {}
+        self.hook_runs: dict[str, HookThread] = {}  # the last run of each hook
         self._cloudwatch = stack.client("cloudwatch")
 
     def shift(self, function: str, weight: float) -> None:
@@ -101,6 +99,7 @@ class StackPorts:
         run = HookThread(
             self.stack, hook, {"DeploymentId": deployment_id, "LifecycleEventHookExecutionId": execution_id}
         )
+        self.hook_runs[hook] = run
         run.start()
         return run
 
@@ -124,11 +123,14 @@ class HookThread(threading.Thread):
     def __init__(self, stack: LocalStack, hook: str, event: dict[str, Any]) -> None:
         super().__init__(name=f"hook-{hook}", daemon=True)
         self.stack, self.hook, self.event = stack, hook, event
-        self.error: str | None = None
+        self.problems: list[str] = []
 
     def run(self) -> None:
         outcome = self.stack.functions.invoke(self.hook, self.event).outcome
-        self.error = outcome.error
+        if outcome.error is not None:
+            self.problems = [outcome.error.strip().splitlines()[-1]]
+        elif isinstance(outcome.result, dict):
+            self.problems = [str(problem) for problem in outcome.result.get("problems", [])]
 
     def finished(self) -> bool:
         return not self.is_alive()
@@ -232,11 +234,10 @@ def _per_version(stack: LocalStack, function: str, start: float, end: float) -> 
         def values(metric: str, dims: Mapping[str, str] = dimensions) -> list[float]:
             return stack.metrics.values(MetricId.of("AWS/Lambda", metric, dims), start, end)
 
-        durations = sorted(values("Duration"))
         stats[version] = {
             "requests": float(len(values("Invocations"))),
             "errors": sum(values("Errors")),
-            "p99": durations[max(0, int(len(durations) * 0.99 + 0.999999) - 1)] if durations else 0.0,
+            "p99": statistic(values("Duration"), "p99") or 0.0,
         }
     return stats
 
@@ -256,6 +257,7 @@ def rehearse(options: RehearsalOptions) -> Result:
             faults=_faults_by_function(options),
             base_root=options.base,
             quiet_functions=True,
+            seed=options.seed,
         )
     )
     events: list[Event] = []
@@ -269,7 +271,7 @@ def rehearse(options: RehearsalOptions) -> Result:
     started = clock.now()
     with _quiet_logs():
         result = _run(options, stack, clock, record, started, events, say)
-    result.report = write_report(result, options, clock)
+    result.report = write_report(result, options)
     say(f"\nVerdict: {result.verdict}\nReport:  {result.report / 'index.html'}")
     return result
 
@@ -349,7 +351,8 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
             verdict = (
                 "Succeeded"
                 if not failed
-                else "Stopped and rolled back: " + "; ".join(f"{o.function}: {o.reason}" for o in failed)
+                else "Stopped and rolled back: "
+                + "; ".join(f"{o.function}: {o.reason}{_why(o.reason, stack, ports)}" for o in failed)
             )
             code = 1 if failed else 0
             clock.sleep(60)  # a last minute of load on what is now live
@@ -402,6 +405,18 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
     return result
 
 
+def _why(reason: str, stack: LocalStack, ports: StackPorts) -> str:
+    """What decided a stop: the alarm's datapoints, or the problems the hook reported."""
+    for name, record in stack.alarms.alarms.items():
+        if name in reason and record.last is not None:
+            values = ", ".join("-" if v is None else f"{v:g}" for _, v in record.last.datapoints)
+            return f" (datapoints, oldest first: [{values}]; {record.last.reason})"
+    for hook, run in ports.hook_runs.items():
+        if hook in reason and run.problems:
+            return f" (the hook reported: {'; '.join(run.problems[:3])})"
+    return ""
+
+
 def _faults_by_function(options: RehearsalOptions) -> dict[str, str]:
     if not options.faults:
         return {}
@@ -428,7 +443,8 @@ def _plan_text(options: RehearsalOptions, stack: LocalStack, plans: Sequence[Gro
     for plan in plans:
         lines.append(
             f"  {plan.function}: version 1 -> {stack.candidates[plan.function]} with {plan.configuration}; "
-            f"hooks {plan.before_hook or '-'} / {plan.after_hook or '-'}; {len(plan.alarms)} alarms"
+            f"hooks {plan.before_hook or '-'} / {plan.after_hook or '-'}; "
+            f"alarms {', '.join(a.removeprefix(stack.options.stack_name + '-') for a in plan.alarms)}"
         )
     unchanged = sorted(set(stack.function_names) - {p.function for p in plans})
     if unchanged:
@@ -455,10 +471,3 @@ def _sample_text(row: Mapping[str, Any], started: float, stack: LocalStack) -> s
             + ", ".join(a.removeprefix(stack.options.stack_name + "-") for a in row["alarms_not_ok"])
         )
     return "  ".join(parts)
-
-
-def timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-
-
-__all__ = ["RehearsalOptions", "Result", "rehearse", "time"]

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devkit.local.stack import free_port
 from devkit.template import ROOT
 from tests.local.conftest import start_stack
@@ -69,3 +71,22 @@ def test_edits_to_handler_and_shared_code_apply_on_the_next_request(tmp_path: Pa
 
     assert shorter_limit
     assert malformed.body == {"message": "Edited: not JSON"}
+
+
+def test_an_alarm_the_evaluator_cannot_evaluate_stops_start_up_with_its_name(tmp_path: Path) -> None:
+    source = (ROOT / "template.yaml").read_text()
+    broken = tmp_path / "template.yaml"
+    for folder in ("functions", "layers", "events"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    broken.write_text(
+        source.replace(
+            "Expression: FILL(failed, 0) + FILL(processed, 0)", "Expression: LINEAR_FILL(failed)", 1
+        )
+    )
+
+    with pytest.raises(AssertionError) as failed:
+        start_stack(tmp_path / "data", template=broken)
+
+    assert "cannot evaluate an alarm faithfully" in str(failed.value)
+    assert "ConsumerFailedRecordsAlarm" in str(failed.value)
+    assert "LINEAR_FILL is not supported" in str(failed.value)

@@ -8,6 +8,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,19 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 Release = Callable[..., Result]
 
 
+def options(base: Path | None, candidate: Path, work: Path, **settings: Any) -> RehearsalOptions:
+    """A quick, quiet rehearsal: light load, time sixty times faster, everything under ``work``."""
+    defaults = {"environment": "staging", "speed": SPEED, "api_per_minute": 90, "queue_per_minute": 30}
+    return RehearsalOptions(
+        base=base,
+        candidate=candidate,
+        data_dir=work / "data",
+        reports=work / "reports",
+        quiet=True,
+        **{**defaults, **settings},
+    )
+
+
 @pytest.fixture
 def release(base: Path, tmp_path: Path) -> Release:
     def run(change: str = "functions/api/store_reply_api/app.py", faults: str = "") -> Result:
@@ -34,20 +48,7 @@ def release(base: Path, tmp_path: Path) -> Release:
         shutil.copytree(base, candidate)
         changed = candidate / change
         changed.write_text(changed.read_text() + "\n# the candidate's change\n")
-        return rehearse(
-            RehearsalOptions(
-                base=base,
-                candidate=candidate,
-                environment="staging",
-                speed=SPEED,
-                faults=faults,
-                api_per_minute=90,
-                queue_per_minute=30,
-                data_dir=tmp_path / "data",
-                reports=tmp_path / "reports",
-                quiet=True,
-            )
-        )
+        return rehearse(options(base, candidate, tmp_path, faults=faults))
 
     return run
 
@@ -92,6 +93,8 @@ def test_a_candidate_failing_a_fifth_of_its_invocations_is_rolled_back_at_ten_pe
     assert outcome.weight_when_stopped is not None
     assert outcome.weight_when_stopped <= 0.1
     assert kinds(result)[-1] == "DeploymentRollback"
+    # The verdict says what decided: the alarm with its datapoints, or the hook with its problems.
+    assert "datapoints, oldest first" in result.verdict or "the hook reported: " in result.verdict
 
 
 def test_a_candidate_that_cannot_start_is_stopped_by_the_pre_traffic_hook_before_any_user_reaches_it(
@@ -102,6 +105,7 @@ def test_a_candidate_that_cannot_start_is_stopped_by_the_pre_traffic_hook_before
     (outcome,) = result.outcomes
     assert outcome.status == "Failed"
     assert "BeforeAllowTraffic" in outcome.reason
+    assert "the hook reported: store a message: " in result.verdict
     assert result.candidate_requests == 0
     assert "TrafficShifted" not in kinds(result)
 
@@ -131,19 +135,7 @@ def test_a_first_release_runs_the_candidate_under_load_and_checks_its_alarms(
     base: Path, tmp_path: Path
 ) -> None:
     # As in AWS, the first deployment creates the alias on the new version: no CodeDeploy deployment.
-    result = rehearse(
-        RehearsalOptions(
-            base=None,
-            candidate=base,
-            environment="prod",
-            speed=SPEED,
-            api_per_minute=90,
-            queue_per_minute=30,
-            data_dir=tmp_path / "data",
-            reports=tmp_path / "reports",
-            quiet=True,
-        )
-    )
+    result = rehearse(options(None, base, tmp_path, environment="prod"))
 
     assert (result.exit_code, result.verdict) == (0, "First release: alarms stayed OK")
     assert result.outcomes == []
