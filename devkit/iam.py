@@ -34,7 +34,8 @@ class Request:
     context: Context = field(default_factory=dict)
 
 
-def _listed(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
+    """A policy element as a list: IAM accepts a single value or a list."""
     return value if isinstance(value, list) else [value]
 
 
@@ -106,7 +107,7 @@ def _lookup(context: Context, key: str) -> list[str] | None:
     # Condition keys are case-insensitive; their values are not.
     for name, value in context.items():
         if name.lower() == key.lower():
-            return [str(v) for v in _listed(value)]
+            return [str(v) for v in listed(value)]
     return None
 
 
@@ -116,11 +117,11 @@ def _condition_holds(operator: str, key: str, expected: Any, context: Context) -
     base = base.removesuffix("IfExists")
     values = _lookup(context, key)
     if base == "Null":
-        return (values is None) == _bool(_listed(expected)[0], "true")
+        return (values is None) == _bool(listed(expected)[0], "true")
     if base not in OPERATORS:
         raise UnsupportedPolicy(f"condition operator {operator} is not evaluated")
     test, negated = OPERATORS[base]
-    policy_values = [str(v) for v in _listed(expected)]
+    policy_values = [str(v) for v in listed(expected)]
     if values is None:
         # A missing key: no match, so true only where no match is what the operator asks for.
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
@@ -137,16 +138,16 @@ def _condition_holds(operator: str, key: str, expected: Any, context: Context) -
 
 def _applies(statement: Statement, request: Request) -> bool:
     if "Action" in statement:
-        acts = any(_glob(p, request.action, case_sensitive=False) for p in _listed(statement["Action"]))
+        acts = any(_glob(p, request.action, case_sensitive=False) for p in listed(statement["Action"]))
     else:
-        excluded = _listed(statement["NotAction"])
+        excluded = listed(statement["NotAction"])
         acts = not any(_glob(p, request.action, case_sensitive=False) for p in excluded)
     if not acts:
         return False
     if "Resource" in statement:
-        covers = any(_glob(p, request.resource) for p in _listed(statement["Resource"]))
+        covers = any(_glob(p, request.resource) for p in listed(statement["Resource"]))
     else:
-        covers = not any(_glob(p, request.resource) for p in _listed(statement["NotResource"]))
+        covers = not any(_glob(p, request.resource) for p in listed(statement["NotResource"]))
     if not covers:
         return False
     return all(

@@ -49,13 +49,6 @@ class LifecycleHooks:
         """What the hook reported so far (Pending until it reports)."""
         return self._hooks(deployment_id).statuses[execution_id]
 
-    def wait(self, deployment_id: str, execution_id: str, timeout: float) -> str:
-        """Wait (real seconds) for a final report; return the status then."""
-        hooks = self._hooks(deployment_id)
-        with hooks.changed:
-            hooks.changed.wait_for(lambda: hooks.statuses[execution_id] in FINAL, timeout)
-            return hooks.statuses[execution_id]
-
     def put(self, request: Mapping[str, Any]) -> dict[str, str]:
         """PutLifecycleEventHookExecutionStatus."""
         deployment_id = request.get("deploymentId")

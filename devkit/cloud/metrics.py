@@ -65,11 +65,6 @@ class MetricStore:
             times, values = self._series.get(metric, ([], []))
             return values[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
 
-    def metrics(self) -> list[MetricId]:
-        """Every metric with data."""
-        with self._lock:
-            return list(self._series)
-
     def prune(self, before: float) -> None:
         """Forget datapoints older than ``before``."""
         with self._lock:

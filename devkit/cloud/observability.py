@@ -79,9 +79,13 @@ class QueueActivity:
         self._queues = set(queues)
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        # moto's backends live as long as the process: wrap its own methods, replacing the wrapper of
+        # any stack started before in this process, so calls never pass through a chain of them.
         for method, (metric, count) in self.COUNTED.items():
-            original = getattr(self._backend, method)
-            setattr(self._backend, method, self._counting(original, metric, count))
+            kept = f"_devkit_original_{method}"
+            if not hasattr(self._backend, kept):
+                setattr(self._backend, kept, getattr(self._backend, method))
+            setattr(self._backend, method, self._counting(getattr(self._backend, kept), metric, count))
 
     def _counting(
         self, original: Callable[..., Any], metric: str, count: Callable[[Any], int]
@@ -153,7 +157,6 @@ class AlarmRecord:
     properties: Mapping[str, Any]
     state: State = "INSUFFICIENT_DATA"
     last: Evaluation | None = None
-    changed_at: float = 0.0
 
 
 def _as_api_types(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,14 +179,16 @@ def _as_api_types(properties: Mapping[str, Any]) -> dict[str, Any]:
 class AlarmRunner:
     """The template's alarms, created in moto and evaluated on the clock."""
 
-    def __init__(self, cloudwatch: Any, store: MetricStore, clock: Clock) -> None:
+    def __init__(
+        self, cloudwatch: Any, store: MetricStore, clock: Clock, mirror: MotoMirror | None = None
+    ) -> None:
         self.cloudwatch = cloudwatch
         self.store = store
+        self.mirror = mirror
         self.clock = clock
         self.alarms: dict[str, AlarmRecord] = {}
         self.changes: list[tuple[float, str, State, State, Evaluation]] = []
         self._lock = threading.Lock()
-        self.listeners: list[Callable[[str, State, State, Evaluation], None]] = []
 
     def create(self, name: str, properties: Mapping[str, Any]) -> None:
         """PutMetricAlarm in moto, in INSUFFICIENT_DATA as CloudWatch creates alarms."""
@@ -194,7 +199,7 @@ class AlarmRunner:
         self.cloudwatch.set_alarm_state(
             AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Unchecked: Initial alarm creation"
         )
-        self.alarms[name] = AlarmRecord(spec, properties, changed_at=self.clock.now())
+        self.alarms[name] = AlarmRecord(spec, properties)
 
     def tick(self) -> None:
         """Evaluate every alarm now; move those whose state changed."""
@@ -206,7 +211,7 @@ class AlarmRunner:
                 previous = record.state
                 if evaluation.state == previous:
                     continue
-                record.state, record.changed_at = evaluation.state, now
+                record.state = evaluation.state
                 self.changes.append((now, name, previous, evaluation.state, evaluation))
             self.cloudwatch.set_alarm_state(
                 AlarmName=name,
@@ -223,9 +228,10 @@ class AlarmRunner:
                 datetime.fromtimestamp(now, UTC).strftime("%H:%M:%S"),
                 ", ".join(values),
             )
-            for listener in self.listeners:
-                listener(name, previous, evaluation.state, evaluation)
 
     def prune(self) -> None:
-        """Forget metric data older than the retention."""
-        self.store.prune(self.clock.now() - RETENTION_SECONDS)
+        """Forget metric data older than the retention, here and in moto's copy."""
+        before = self.clock.now() - RETENTION_SECONDS
+        self.store.prune(before)
+        if self.mirror is not None:
+            self.mirror.prune(before)

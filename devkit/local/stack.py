@@ -18,7 +18,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from devkit.cloud.clock import Clock
-from devkit.cloud.metrics import MetricStore
+from devkit.cloud.metrics import Datum, MetricId, MetricStore
 from devkit.local import gateway
 from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
@@ -174,6 +174,8 @@ class LocalStack:
         self.hooks: Any = None  # the LifecycleHooks store
         self.alarms: Any = None  # the AlarmRunner
         self._periodic: list[Any] = []
+        self._mirror: Any = None  # moto's copy of the metrics
+        self.queue_names: dict[str, str] = {}
         self._moto: Any = None  # the endpoint server, imported in start()
         self._server: BaseWSGIServer | None = None
         self._pollers: list[QueuePoller] = []
@@ -198,6 +200,7 @@ class LocalStack:
         tables = resources_of_type(self.source, "AWS::DynamoDB::Table")
         self.table_names = {name: f"{prefix}-{name}" for name in tables}
         queue_names = {name: f"{prefix}-{name}" for name in resources_of_type(self.source, "AWS::SQS::Queue")}
+        self.queue_names = queue_names
         self.queue_urls = {
             name: f"{options.aws_endpoint}/{ACCOUNT_ID}/{queue}" for name, queue in queue_names.items()
         }
@@ -213,7 +216,7 @@ class LocalStack:
                 spec, on_restart=self._reloaded, quiet=self.options.quiet_functions
             ),
         )
-        self._publish_functions(self._resolver(queue_names))
+        self._publish_functions(self.resolver())
         workers = threading.Thread(target=wait_all, args=(list(self.runners.values()),), daemon=True)
         workers.start()
 
@@ -225,7 +228,8 @@ class LocalStack:
 
         self.expanded = expand(self.source, options.parameters, options.region, root=options.template.parent)
         self.hooks = LifecycleHooks()
-        self.metrics = self.functions.store = MetricStore(on_put=MotoMirror(ACCOUNT_ID, options.region))
+        self._mirror = MotoMirror(ACCOUNT_ID, options.region)
+        self.metrics = self.functions.store = MetricStore(on_put=self._mirror)
         self._moto = EndpointServer(
             options.host, options.aws_port, Endpoint(moto_application(), self.functions, self.hooks)
         )
@@ -249,14 +253,14 @@ class LocalStack:
             logger.info("Restored %d items and %d queue messages from %s", items, messages, options.data_dir)
         self._state.start()
         if options.base_root is not None:
-            for spec in self._function_specs(self._resolver(queue_names), hooks_only=True):
+            for spec in self._function_specs(self.resolver(), hooks_only=True):
                 self.functions.add(_with_faults(spec, options.faults.get(spec.logical_id)))
                 self.hook_names[spec.logical_id] = spec.name
         self._observe(queue_names)
         workers.join()
         wait_all(list(self.runners.values()))  # raises a worker's start-up failure, if there was one
 
-        apis = gateway.rest_apis(self.expanded, self._invocation_targets(), self._resolver(queue_names))
+        apis = gateway.rest_apis(self.expanded, self._invocation_targets(), self.resolver())
         self.api = apis[0] if apis else None
         self._server = make_server(options.host, options.api_port, self._wsgi, threaded=True)
         self._threads.append(threading.Thread(target=self._server.serve_forever, name="api", daemon=True))
@@ -344,7 +348,7 @@ class LocalStack:
         from devkit.cloud.observability import AlarmRunner, Periodic, QueueActivity  # noqa: PLC0415
 
         options, clock = self.options, self.options.clock
-        resolver = self._resolver(queue_names)
+        resolver = self.resolver()
         activity = QueueActivity(ACCOUNT_ID, options.region, queue_names.values())
         ssm = self.client("ssm")
         for name, parameter in resources_of_type(self.source, "AWS::SSM::Parameter").items():
@@ -354,7 +358,7 @@ class LocalStack:
                 Name=resolver.resolve(properties["Name"]), Value=value, Type="String", Overwrite=True
             )
             logger.debug("SSM parameter %s = %s", name, value)
-        self.alarms = AlarmRunner(self.client("cloudwatch"), self.metrics, clock)
+        self.alarms = AlarmRunner(self.client("cloudwatch"), self.metrics, clock, self._mirror)
         for name, alarm in resources_of_type(self.expanded, "AWS::CloudWatch::Alarm").items():
             self.alarms.create(resolver.ref(name), resolver.resolve(alarm["Properties"]))
         self._periodic = [
@@ -373,8 +377,9 @@ class LocalStack:
             return self.options.api_url
         return str(resolver.resolve(value))
 
-    def _resolver(self, queue_names: Mapping[str, str]) -> Resolver:
-        options, region = self.options, self.options.region
+    def resolver(self) -> Resolver:
+        """Resolves the template's intrinsics to this stack's local names, URLs and ARNs."""
+        options, region, queue_names = self.options, self.options.region, self.queue_names
         resources: dict[str, LocalResource] = {}
         for name, table in self.table_names.items():
             resources[name] = LocalResource(
@@ -562,8 +567,6 @@ class LocalStack:
 
     def _record_request(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
         """AWS/ApiGateway metrics of one request, by ApiName and Stage."""
-        from devkit.cloud.metrics import Datum, MetricId  # noqa: PLC0415
-
         if self.api is None:
             return
         dimensions = {"ApiName": self.api.name, "Stage": self.api.stage}

@@ -9,6 +9,7 @@ hooks run in their own workers; load runs throughout; time is simulated and comp
 import contextlib
 import json
 import logging
+import math
 import random
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -225,19 +226,27 @@ class Traffic(threading.Thread):
             self.sent += 1
 
 
-def _per_version(stack: LocalStack, function: str, start: float, end: float) -> dict[str, dict[str, float]]:
+def _through_alias(
+    stack: LocalStack, function: str, version: str, metric: str, *, start: float = 0.0, end: float = math.inf
+) -> list[float]:
+    """A Lambda metric of one version, for invocations through the live alias (users', not hooks')."""
     name = stack.function_names[function]
+    dimensions = {"FunctionName": name, "Resource": f"{name}:live", "ExecutedVersion": version}
+    return stack.metrics.values(MetricId.of("AWS/Lambda", metric, dimensions), start, end)
+
+
+def _per_version(stack: LocalStack, function: str, start: float, end: float) -> dict[str, dict[str, float]]:
     stats: dict[str, dict[str, float]] = {}
     for version in ["1", stack.candidates.get(function, "1")]:
-        dimensions = {"FunctionName": name, "Resource": f"{name}:live", "ExecutedVersion": version}
-
-        def values(metric: str, dims: Mapping[str, str] = dimensions) -> list[float]:
-            return stack.metrics.values(MetricId.of("AWS/Lambda", metric, dims), start, end)
-
         stats[version] = {
-            "requests": float(len(values("Invocations"))),
-            "errors": sum(values("Errors")),
-            "p99": statistic(values("Duration"), "p99") or 0.0,
+            "requests": float(
+                len(_through_alias(stack, function, version, "Invocations", start=start, end=end))
+            ),
+            "errors": sum(_through_alias(stack, function, version, "Errors", start=start, end=end)),
+            "p99": statistic(
+                _through_alias(stack, function, version, "Duration", start=start, end=end), "p99"
+            )
+            or 0.0,
         }
     return stats
 
@@ -303,8 +312,7 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
     samples: list[dict[str, Any]] = []
     stack.start()
     try:
-        resolver = stack._resolver({n: u.rsplit("/", 1)[-1] for n, u in stack.queue_urls.items()})  # noqa: SLF001
-        plans = plan_groups(stack.expanded, resolver, stack)
+        plans = plan_groups(stack.expanded, stack.resolver(), stack)
         ports = StackPorts(stack)
         say(_plan_text(options, stack, plans))
         senders = 4  # several senders, so the rate holds at high speeds
@@ -371,22 +379,8 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
             for at, name, old, new, evaluation in stack.alarms.changes
         ]
         candidate_requests = sum(
-            len(
-                stack.metrics.values(
-                    MetricId.of(
-                        "AWS/Lambda",
-                        "Invocations",
-                        {
-                            "FunctionName": stack.function_names[f],
-                            "Resource": f"{stack.function_names[f]}:live",
-                            "ExecutedVersion": v,
-                        },
-                    ),
-                    0,
-                    1e12,
-                )
-            )
-            for f, v in stack.candidates.items()
+            len(_through_alias(stack, function, version, "Invocations"))
+            for function, version in stack.candidates.items()
         )
         result = Result(
             verdict=verdict,
@@ -412,6 +406,8 @@ def _why(reason: str, stack: LocalStack, ports: StackPorts) -> str:
             values = ", ".join("-" if v is None else f"{v:g}" for _, v in record.last.datapoints)
             return f" (datapoints, oldest first: [{values}]; {record.last.reason})"
     for hook, run in ports.hook_runs.items():
+        if hook in reason:
+            run.join(timeout=60)  # it reports before its invocation returns the problems
         if hook in reason and run.problems:
             return f" (the hook reported: {'; '.join(run.problems[:3])})"
     return ""

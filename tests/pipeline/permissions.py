@@ -9,12 +9,13 @@ would see: the stack's system tag, the resource's tags, its permissions boundary
 role is passed to, the function an event source mapping is for.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from devkit.deployed import DeployedStack
-from devkit.iam import Request, handler_permissions, is_known, matches_format, resource_formats
+from devkit.iam import Request, handler_permissions, is_known, listed, matches_format, resource_formats
 from devkit.template import ROOT, expand, load_template
 
 PIPELINE_STACK = "store-and-reply-pipeline"
@@ -60,7 +61,6 @@ def application_stack(environment: str, pipeline: DeployedStack) -> DeployedStac
     overrides = pipeline.resolve(
         production_action(pipeline, environment)["Configuration"]["ParameterOverrides"]
     )
-    import json  # noqa: PLC0415
 
     parameters = {"Environment": environment, **json.loads(overrides)}
     template = expand(load_template(), parameters)
@@ -111,16 +111,12 @@ def _context(stack: DeployedStack, logical_id: str, target: str) -> dict[str, An
         services = [
             service
             for statement in role["AssumeRolePolicyDocument"]["Statement"]
-            for service in _listed(statement.get("Principal", {}).get("Service", []))
+            for service in listed(statement.get("Principal", {}).get("Service", []))
         ]
         context["iam:PassedToService"] = services
     if resource["Type"] == "AWS::Lambda::EventSourceMapping":
         context["lambda:FunctionArn"] = stack.resolve(properties["FunctionName"])
     return context
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def needs(stack: DeployedStack) -> Iterator[Need]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from devkit.deployed import DeployedStack
-from devkit.iam import Request, access_level, condition_keys, decide, is_known
+from devkit.iam import Request, access_level, condition_keys, decide, is_known, listed
 from tests.pipeline.permissions import (
     application_stack,
     needs,
@@ -189,10 +189,8 @@ def test_no_role_of_the_pipeline_writes_iam_or_kms_without_a_guarding_condition(
             if statement["Effect"] != "Allow":
                 continue
             keys = {key for operator in statement.get("Condition", {}).values() for key in operator}
-            resources = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = listed(statement["Resource"])
+            actions = listed(statement["Action"])
             for action in actions:
                 service = action.split(":")[0]
                 if service not in {"iam", "kms"} or "*" in action or access_level(action) not in WRITES:
@@ -250,10 +248,8 @@ def test_the_boundary_leaves_every_application_role_all_it_is_granted(
         for arn in role.get("ManagedPolicyArns", []):
             statements += MANAGED_POLICIES[arn]
         for statement in statements:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
+            actions = listed(statement["Action"])
+            resources = listed(statement["Resource"])
             for action in actions:
                 for target in resources:
                     if decide(boundary["Statement"], Request(action, target)) != "Allow":
