@@ -12,6 +12,7 @@ from botocore.client import BaseClient
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from devkit.language_model import model_path
 from devkit.resources import create_queues, create_tables, queue_arn
 from devkit.template import ROOT, load_template
 
@@ -65,6 +66,8 @@ def aws_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StoreAndReply")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "store-and-reply")
+    # Where the shared layer puts the language model on Lambda, the development copy of the same file.
+    monkeypatch.setenv("LANGUAGE_MODEL", str(model_path()))
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from devkit.cloud.clock import Clock
 from devkit.cloud.metrics import Datum, MetricId, MetricStore
+from devkit.language_model import model_path
 from devkit.local import gateway
 from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
@@ -500,6 +501,8 @@ class LocalStack:
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
                 "LAMBDA_TASK_ROOT": str(code),
                 "LANGUAGE_SERVICES": "offline",
+                "LANGUAGE_DETECTION": "local",
+                "LANGUAGE_MODEL": str(model_path()),
                 "PYTHONUNBUFFERED": "1",
                 **({"DEVKIT_SEED": str(options.seed)} if options.seed is not None else {}),
             }

@@ -113,25 +113,24 @@ class _Tee(io.TextIOBase):
 
 
 def _degrade_language_services(fault: Fault) -> None:
-    """Make the offline language detector fail as Comprehend failing would, with the fault's rate."""
-    from store_reply.adapters import offline  # noqa: PLC0415
-    from store_reply.errors import LanguageDetectionFailed  # noqa: PLC0415
+    """Leave languages undetermined and degraded, as Comprehend failing would, at the fault's rate."""
+    from store_reply.detection import LanguageDecision, LanguagePolicy  # noqa: PLC0415
+    from store_reply.models import UNDETERMINED_LANGUAGE, DecidedBy  # noqa: PLC0415
 
-    detect, detect_all = offline.FastTextLanguageDetector.detect, offline.FastTextLanguageDetector.detect_all
+    failed = LanguageDecision(UNDETERMINED_LANGUAGE, DecidedBy.UNDETERMINED, degraded=True)
+    decide, decide_all = LanguagePolicy.decide, LanguagePolicy.decide_all
 
-    def failing_detect(self: Any, text: str) -> str:
-        if fault.strikes(text):
-            raise LanguageDetectionFailed("DEVKIT_FAULTS: degraded")
-        return detect(self, text)
+    def failing_decide(self: LanguagePolicy, text: str) -> LanguageDecision:
+        return failed if fault.strikes(text) else decide(self, text)
 
-    def failing_detect_all(self: Any, texts: Any) -> Any:
+    def failing_decide_all(self: LanguagePolicy, texts: Any) -> list[LanguageDecision]:
         return [
-            None if fault.strikes(text) else value
-            for text, value in zip(texts, detect_all(self, texts), strict=True)
+            failed if fault.strikes(text) else value
+            for text, value in zip(texts, decide_all(self, texts), strict=True)
         ]
 
-    offline.FastTextLanguageDetector.detect = failing_detect  # type: ignore[method-assign]
-    offline.FastTextLanguageDetector.detect_all = failing_detect_all  # type: ignore[method-assign]
+    LanguagePolicy.decide = failing_decide  # type: ignore[method-assign]
+    LanguagePolicy.decide_all = failing_decide_all  # type: ignore[method-assign]
 
 
 def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:

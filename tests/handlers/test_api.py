@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.stub import Stubber
 
+from devkit.language_model import model_path
 from store_reply.adapters.clients import AwsClients
 from store_reply.settings import Settings
+from store_reply.telemetry import LANGUAGE_DECISION_METRICS
 from store_reply.wiring import build_service
 from store_reply_api.app import create_handler
 from tests.conftest import (
@@ -46,7 +48,14 @@ CallApi = Callable[[dict[str, Any]], ApiResponse]
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings.from_environ({"TABLE_NAME": TABLE_NAME, "REPLY_MESSAGE": REPLY, "REPLY_LANGUAGE": "en"})
+    return Settings.from_environ(
+        {
+            "TABLE_NAME": TABLE_NAME,
+            "REPLY_MESSAGE": REPLY,
+            "REPLY_LANGUAGE": "en",
+            "LANGUAGE_DETECTION": "comprehend",
+        }
+    )
 
 
 @pytest.fixture
@@ -462,3 +471,62 @@ class TestHistory:
 
         assert response.body["user"] == "Zoë B"
         assert [m["message"] for m in response.body["messages"]] == ["Hello from Zoë"]
+
+
+LANGUAGE_DECISIONS = list(LANGUAGE_DECISION_METRICS.values())  # local, Comprehend, undetermined
+
+
+class TestHybridDetection:
+    """The default policy on the real handler: fastText first, Comprehend for what it is unsure of."""
+
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return Settings.from_environ(
+            {
+                "TABLE_NAME": TABLE_NAME,
+                "REPLY_MESSAGE": REPLY,
+                "REPLY_LANGUAGE": "en",
+                "LANGUAGE_MODEL": str(model_path()),
+            }
+        )
+
+    def test_a_confident_message_is_answered_without_comprehend_and_counted_as_local(
+        self, call_api: CallApi, comprehend: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        response = call_api(load_event("api/post-message-english"))
+
+        assert (response.status, response.body["language"]) == (201, "en")
+        assert comprehend.calls == []
+        (document,) = emitted_metrics(capsys.readouterr().out)
+        assert [metric(document, name) for name in LANGUAGE_DECISIONS] == [1, 0, 0]
+
+    def test_an_uncertain_message_asks_comprehend_and_is_counted_as_comprehend(
+        self, call_api: CallApi, comprehend: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        expect_language(comprehend, ("en", 0.99))
+        event = load_event("api/post-message-english")
+        event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
+
+        assert call_api(event).status == 201
+        assert comprehend.calls == ["DetectDominantLanguage"]
+        (document,) = emitted_metrics(capsys.readouterr().out)
+        assert [metric(document, name) for name in LANGUAGE_DECISIONS] == [0, 1, 0]
+
+    def test_comprehend_failing_degrades_the_reply_and_still_stores_the_message(
+        self,
+        call_api: CallApi,
+        comprehend: Any,
+        dynamodb: "DynamoDBClient",
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        comprehend.stubber.add_client_error("detect_dominant_language", "ThrottlingException", http_status_code=400)
+        event = load_event("api/post-message-english")
+        event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
+
+        response = call_api(event)
+
+        assert (response.status, response.body["language"]) == (201, "und")
+        assert len(stored_messages(dynamodb)) == 1
+        (document,) = emitted_metrics(capsys.readouterr().out)
+        assert [metric(document, name) for name in LANGUAGE_DECISIONS] == [0, 0, 1]
+        assert metric(document, "DegradedReplies") == 1

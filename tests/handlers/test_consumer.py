@@ -46,7 +46,12 @@ def consumer_for(
 
     def build(dead_letter_url: str | None = None) -> Consume:
         settings = Settings.from_environ(
-            {"TABLE_NAME": TABLE_NAME, "REPLY_MESSAGE": REPLY, "REPLY_LANGUAGE": "en"}
+            {
+                "TABLE_NAME": TABLE_NAME,
+                "REPLY_MESSAGE": REPLY,
+                "REPLY_LANGUAGE": "en",
+                "LANGUAGE_DETECTION": "comprehend",
+            }
         )
         clients = AwsClients(dynamodb=dynamodb, comprehend=comprehend.client, translate=translate.client)
         consumer = QueueConsumer(

@@ -103,7 +103,14 @@ def reporter(codedeploy: Stubber) -> CodeDeployReporter:
 
 
 def settings() -> Settings:
-    return Settings.from_environ({"TABLE_NAME": TABLE_NAME, "REPLY_MESSAGE": REPLY, "REPLY_LANGUAGE": "en"})
+    return Settings.from_environ(
+        {
+            "TABLE_NAME": TABLE_NAME,
+            "REPLY_MESSAGE": REPLY,
+            "REPLY_LANGUAGE": "en",
+            "LANGUAGE_DETECTION": "comprehend",
+        }
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from store_reply.detection import LanguagePolicy
 from store_reply.errors import (
     LanguageDetectionFailed,
     LanguageNotTranslatable,
@@ -14,18 +15,41 @@ from store_reply.models import CachedTranslation, Claim, MessageKey, StoredMessa
 
 @dataclass
 class FakeDetector:
+    """A language service: every text is ``language``; ``calls`` counts requests, as billing would."""
+
     language: str = "fr"
     fails: bool = False
     texts: list[str] = field(default_factory=list)
+    calls: int = 0
 
     def detect(self, text: str) -> str:
+        self.calls += 1
+        return self._one(text)
+
+    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
+        self.calls += 1
+        return [self._one(text) for text in texts]
+
+    def _one(self, text: str) -> str:
         self.texts.append(text)
         if self.fails:
             raise LanguageDetectionFailed("throttled")
         return self.language
 
-    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
-        return [self.detect(text) for text in texts]
+
+@dataclass
+class FakeIdentifier:
+    """A local model that knows some texts (language, probability); anything else is unsure English."""
+
+    known: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def identify(self, text: str) -> tuple[str, float]:
+        return self.known.get(text, ("en", 0.2))
+
+
+def comprehend_only(detector: FakeDetector | None = None) -> LanguagePolicy:
+    """The original policy: every text to the language service."""
+    return LanguagePolicy("comprehend", local=None, service=detector or FakeDetector(), confidence=0.9)
 
 
 @dataclass

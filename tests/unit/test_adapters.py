@@ -17,7 +17,7 @@ from store_reply.models import CachedTranslation, Claim, MessageKey, NewMessage,
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.conftest import TABLE_NAME, expect_language
-from tests.unit.fakes import FakeCache, FakeDetector, FakeTranslator
+from tests.unit.fakes import FakeCache, FakeDetector, FakeTranslator, comprehend_only
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -65,7 +65,7 @@ def test_translate_faults_are_translation_failures(translate: Any, code: str) ->
 def test_two_messages_of_one_user_in_one_millisecond_are_both_stored(dynamodb: "DynamoDBClient") -> None:
     store = DynamoMessageStore(dynamodb, TABLE_NAME)
     service = StoreAndReply(
-        FakeDetector("en"),
+        comprehend_only(FakeDetector("en")),
         ReplyTranslator("Thanks", "en", FakeTranslator(), FakeCache()),
         store,
         clock=lambda: SAME_MILLISECOND,

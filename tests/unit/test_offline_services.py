@@ -1,12 +1,14 @@
-"""The offline stand-ins for Comprehend and Translate that the local stack selects."""
+"""What the local stack runs instead of Comprehend and Translate: the local model and the catalogue."""
 
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from devkit.language_model import model_path
 from store_reply.adapters.clients import build_clients
-from store_reply.adapters.offline import CatalogueTranslator, FastTextLanguageDetector
+from store_reply.adapters.fasttext import FastTextLanguageIdentifier
+from store_reply.adapters.offline import CatalogueTranslator
 from store_reply.errors import TranslationFailed
 from store_reply.models import NewMessage
 from store_reply.settings import Settings
@@ -30,10 +32,10 @@ def test_the_corpus_covers_every_catalogue_language() -> None:
 
 
 def test_detection_is_right_at_least_90_percent_of_the_time_on_short_chat_messages() -> None:
-    detector = FastTextLanguageDetector()
+    identifier = FastTextLanguageIdentifier(model_path())
     messages = corpus()
 
-    right = sum(detector.detect(text) == language for language, text in messages)
+    right = sum(identifier.identify(text)[0] == language for language, text in messages)
 
     assert right / len(messages) >= 0.90
 
@@ -58,11 +60,13 @@ def test_configuration_selects_the_offline_services(dynamodb: object) -> None:
             "REPLY_MESSAGE": REPLY,
             "REPLY_LANGUAGE": "en",
             "LANGUAGE_SERVICES": "offline",
+            "LANGUAGE_DETECTION": "local",
+            "LANGUAGE_MODEL": str(model_path()),
         }
     )
 
     receipt = build_service(settings, build_clients()).accept(
-        NewMessage(user="ana", message="Muchas gracias amigo")
+        NewMessage(user="ana", message="Muchas gracias por tu ayuda")
     )
 
     assert (receipt.stored.language, receipt.reply.text) == ("es", "¡Gracias por tu mensaje!")

@@ -8,7 +8,7 @@ from store_reply.errors import IdempotencyKeyReused, InvalidPageToken, StorageUn
 from store_reply.models import Claim, MessageKey, NewMessage, Submission
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
-from tests.unit.fakes import FakeCache, FakeDetector, FakeStore, FakeTranslator
+from tests.unit.fakes import FakeCache, FakeDetector, FakeStore, FakeTranslator, comprehend_only
 
 REPLY = "Thank you for your message!"
 NOON = datetime(2026, 11, 26, 12, 0, 0, 123000, tzinfo=UTC)
@@ -21,7 +21,7 @@ def service(
     store: FakeStore | None = None,
 ) -> StoreAndReply:
     replies = ReplyTranslator(REPLY, "en", translator or FakeTranslator(), cache or FakeCache())
-    return StoreAndReply(detector or FakeDetector(), replies, store or FakeStore(), clock=lambda: NOON)
+    return StoreAndReply(comprehend_only(detector), replies, store or FakeStore(), clock=lambda: NOON)
 
 
 def test_replies_in_the_detected_language_and_stores_the_message() -> None:
@@ -108,7 +108,7 @@ def test_history_pages_newest_first_with_a_token() -> None:
     store = FakeStore()
     moments = iter(datetime(2026, 1, 1, 0, 0, s, tzinfo=UTC) for s in range(5))
     writer = StoreAndReply(
-        FakeDetector("en"),
+        comprehend_only(FakeDetector("en")),
         ReplyTranslator(REPLY, "en", FakeTranslator(), FakeCache()),
         store,
         clock=lambda: next(moments),
@@ -189,7 +189,7 @@ def test_a_retry_with_its_idempotency_key_is_stored_once_under_the_first_id_and_
     store = FakeStore()
     moments = iter([NOON, NOON.replace(second=30)])
     writer = StoreAndReply(
-        FakeDetector(),
+        comprehend_only(FakeDetector()),
         ReplyTranslator(REPLY, "en", FakeTranslator(), FakeCache()),
         store,
         clock=lambda: next(moments),

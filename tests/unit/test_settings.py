@@ -1,11 +1,19 @@
 """Configuration fails loudly before the first request."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
+from devkit.language_model import model_path
 from store_reply.settings import Settings
 
-VALID = {"TABLE_NAME": "messages", "REPLY_MESSAGE": "Thanks!", "REPLY_LANGUAGE": "en"}
+VALID = {
+    "TABLE_NAME": "messages",
+    "REPLY_MESSAGE": "Thanks!",
+    "REPLY_LANGUAGE": "en",
+    "LANGUAGE_MODEL": str(model_path()),
+}
 
 
 def test_reads_the_environment() -> None:
@@ -16,6 +24,7 @@ def test_reads_the_environment() -> None:
         "Thanks!",
         "en",
     )
+    assert (settings.language_detection, settings.language_confidence) == ("hybrid", 0.9)
 
 
 @pytest.mark.parametrize(
@@ -24,8 +33,22 @@ def test_reads_the_environment() -> None:
         {k: v for k, v in VALID.items() if k != "TABLE_NAME"},
         {**VALID, "REPLY_MESSAGE": ""},
         {**VALID, "REPLY_LANGUAGE": "English"},
+        {**VALID, "LANGUAGE_DETECTION": "fasttext"},
+        {**VALID, "LANGUAGE_CONFIDENCE": "0.3"},
+        {**VALID, "LANGUAGE_CONFIDENCE": "1.5"},
+        {**VALID, "LANGUAGE_SERVICES": "offline", "LANGUAGE_DETECTION": "hybrid"},
     ],
 )
 def test_missing_or_bad_values_fail(broken: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         Settings.from_environ(broken)
+
+
+def test_a_missing_model_file_fails_at_start_unless_only_comprehend_is_used(tmp_path: Path) -> None:
+    missing = {**VALID, "LANGUAGE_MODEL": str(tmp_path / "lid.176.ftz")}
+
+    with pytest.raises(ValidationError, match="no model file"):
+        Settings.from_environ(missing)
+    assert Settings.from_environ({**missing, "LANGUAGE_DETECTION": "comprehend"}).language_detection == (
+        "comprehend"
+    )

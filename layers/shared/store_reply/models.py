@@ -3,6 +3,7 @@
 import hashlib
 import json
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -67,6 +68,14 @@ class NewMessage(BaseModel):
     message: MessageText
 
 
+class DecidedBy(StrEnum):
+    """Who decided a message's language: the local model, the language service, or no one."""
+
+    LOCAL = "local"
+    SERVICE = "service"
+    UNDETERMINED = "undetermined"
+
+
 class Reply(BaseModel):
     """The thank-you text returned to the user."""
 
@@ -100,6 +109,7 @@ class Receipt(BaseModel):
     stored: StoredMessage
     reply: Reply
     language_degraded: bool
+    language_decided_by: DecidedBy = DecidedBy.SERVICE
 
     @property
     def degraded(self) -> bool:

@@ -6,14 +6,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from store_reply.deployment_checks import is_reserved
+from store_reply.detection import LanguageDecision, LanguagePolicy
 from store_reply.errors import (
     IdempotencyKeyReused,
-    LanguageDetectionFailed,
     ReservedUserName,
     StorageUnavailable,
 )
 from store_reply.models import (
-    UNDETERMINED_LANGUAGE,
     BatchResult,
     Claim,
     HistoryPage,
@@ -25,7 +24,7 @@ from store_reply.models import (
     fingerprint_of,
 )
 from store_reply.paging import decode_token, encode_token
-from store_reply.ports import LanguageDetector, MessageStore
+from store_reply.ports import MessageStore
 from store_reply.replies import ReplyTranslator
 
 logger = logging.getLogger(__name__)
@@ -50,13 +49,13 @@ class StoreAndReply:
 
     def __init__(
         self,
-        detector: LanguageDetector,
+        languages: LanguagePolicy,
         replies: ReplyTranslator,
         store: MessageStore,
         clock: Clock = utc_now,
         new_id: IdFactory = new_message_id,
     ) -> None:
-        self._detector = detector
+        self._languages = languages
         self._replies = replies
         self._store = store
         self._clock = clock
@@ -77,20 +76,19 @@ class StoreAndReply:
         key = self._claimed(
             message, idempotency_key, MessageKey(received_at=self._clock(), id=self._new_id())
         )
-        language, language_degraded = self._detect(message.message)
-        receipt = self._reply_to(message, key, language, language_degraded=language_degraded)
+        receipt = self._reply_to(message, key, self._languages.decide(message.message))
         self._store.save(receipt.stored)
         return receipt
 
     def accept_batch(self, submissions: Sequence[Submission], *, allow_reserved: bool = False) -> BatchResult:
-        """Reply to and store a batch: one detection call and one write per 25 messages.
+        """Reply to and store a batch: at most one detection call and one write per 25 messages.
 
         A redelivered submission is stored over itself (its key derives from the delivery); one
         with an idempotency key is stored under the key its first delivery claimed. Submissions
         that could not be stored are returned in ``failed``, those that never can be (a key reused
         for another message) in ``refused``; the others have a receipt.
         """
-        languages, detection_failed = self._detect_all([s.message.message for s in submissions])
+        languages = self._languages.decide_all([s.message.message for s in submissions])
         failed: set[str] = set()
         refused: dict[str, str] = {}
         receipts: dict[str, Receipt] = {}
@@ -105,12 +103,7 @@ class StoreAndReply:
             except (IdempotencyKeyReused, ReservedUserName) as error:
                 refused[submission.ref] = str(error)
                 continue
-            receipts[submission.ref] = self._reply_to(
-                submission.message,
-                key,
-                language or UNDETERMINED_LANGUAGE,
-                language_degraded=detection_failed or language is None,
-            )
+            receipts[submission.ref] = self._reply_to(submission.message, key, language)
         # Duplicates within the batch share one key: written once, settled together.
         unique = {(r.stored.user, r.stored.received_at, r.stored.id): r.stored for r in receipts.values()}
         not_stored = self._store.save_all(list(unique.values()))
@@ -130,21 +123,24 @@ class StoreAndReply:
         next_token = encode_token(messages[-1]) if more and messages else None
         return HistoryPage(messages=list(messages), next_token=next_token)
 
-    def _reply_to(
-        self, message: NewMessage, key: MessageKey, language: str, *, language_degraded: bool
-    ) -> Receipt:
-        """The reply in ``language`` and the message as it is to be stored under ``key``."""
-        reply = self._replies.reply_in(language)
+    def _reply_to(self, message: NewMessage, key: MessageKey, language: LanguageDecision) -> Receipt:
+        """The reply in the decided language and the message as it is to be stored under ``key``."""
+        reply = self._replies.reply_in(language.language)
         stored = StoredMessage(
             id=key.id,
             user=message.user,
             message=message.message,
-            language=language,
+            language=language.language,
             reply=reply.text,
             translated=reply.translated,
             received_at=key.received_at,
         )
-        return Receipt(stored=stored, reply=reply, language_degraded=language_degraded)
+        return Receipt(
+            stored=stored,
+            reply=reply,
+            language_degraded=language.degraded,
+            language_decided_by=language.decided_by,
+        )
 
     @staticmethod
     def _admit(user: str, *, allow_reserved: bool) -> None:
@@ -160,17 +156,3 @@ class StoreAndReply:
         if bound.fingerprint != mine.fingerprint:
             raise IdempotencyKeyReused("this idempotency key was already used for another message")
         return bound.key
-
-    def _detect_all(self, texts: list[str]) -> tuple[list[str | None], bool]:
-        try:
-            return self._detector.detect_all(texts), False
-        except LanguageDetectionFailed as error:
-            logger.warning("Languages not detected, storing the batch as undetermined: %s", error)
-            return [None] * len(texts), True
-
-    def _detect(self, text: str) -> tuple[str, bool]:
-        try:
-            return self._detector.detect(text), False
-        except LanguageDetectionFailed as error:
-            logger.warning("Language not detected, storing as undetermined: %s", error)
-            return UNDETERMINED_LANGUAGE, True

@@ -1,9 +1,10 @@
 """Configuration, read from the environment once and validated before the first request."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 
@@ -19,8 +20,35 @@ class Settings(BaseModel):
     language_services: Literal["aws", "offline"] = Field(
         default="aws",
         alias="LANGUAGE_SERVICES",
-        description="aws: Comprehend and Translate; offline: fastText and the reply catalogue (local stack)",
+        description="aws: Amazon Translate (and Comprehend); offline: the reply catalogue, no language "
+        "service (local stack)",
     )
+    language_detection: Literal["comprehend", "hybrid", "local"] = Field(
+        default="hybrid",
+        alias="LANGUAGE_DETECTION",
+        description="comprehend: every message to Comprehend; hybrid: the local model first, Comprehend "
+        "for what it is unsure of; local: never Comprehend",
+    )
+    language_confidence: float = Field(
+        default=0.9,
+        ge=0.5,
+        le=1.0,
+        alias="LANGUAGE_CONFIDENCE",
+        description="The local model's probability from which its answer is kept",
+    )
+    language_model: Path = Field(
+        default=Path("/opt/language-model/lid.176.ftz"),
+        alias="LANGUAGE_MODEL",
+        description="fastText's lid.176 model file (the language-model layer puts it here)",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.language_services == "offline" and self.language_detection != "local":
+            raise ValueError("the offline language services have no Comprehend: LANGUAGE_DETECTION=local")
+        if self.language_detection != "comprehend" and not self.language_model.is_file():
+            raise ValueError(f"LANGUAGE_MODEL: no model file at {self.language_model}")
+        return self
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:

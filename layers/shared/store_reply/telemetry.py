@@ -7,9 +7,15 @@ alarms can tell the new version's figures from the old one's.
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from store_reply.models import Receipt
+from store_reply.models import DecidedBy, Receipt
 
 NAMESPACE = "StoreAndReply"
+# How each message's language was decided: one of these counts 1 per stored message.
+LANGUAGE_DECISION_METRICS = {
+    DecidedBy.LOCAL: "LanguageDecidedLocally",
+    DecidedBy.SERVICE: "LanguageDecidedByComprehend",
+    DecidedBy.UNDETERMINED: "LanguageUndetermined",
+}
 VERSION_DIMENSION = "FunctionVersion"
 
 
@@ -25,6 +31,10 @@ def record_receipt(metrics: Metrics, receipt: Receipt) -> None:
     metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="TranslatedReplies", unit=MetricUnit.Count, value=int(receipt.reply.translated))
     metrics.add_metric(name="DegradedReplies", unit=MetricUnit.Count, value=int(receipt.degraded))
+    for decided_by, name in LANGUAGE_DECISION_METRICS.items():
+        metrics.add_metric(
+            name=name, unit=MetricUnit.Count, value=int(receipt.language_decided_by is decided_by)
+        )
 
 
 def record_store_failure(metrics: Metrics) -> None:

@@ -1,28 +1,84 @@
-"""Assembles the service from settings and clients: the only module that knows every concrete piece."""
+"""Assembles the service from settings and clients: the only module that knows every concrete piece.
+
+Amazon Comprehend and Amazon Translate are reached through clients made on first use: a process
+whose messages the local model decides, in the reply's own language, never builds them.
+"""
+
+from collections.abc import Callable, Sequence
 
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.dynamodb import DynamoMessageStore, DynamoTranslationCache
+from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.adapters.language import AmazonTranslator, ComprehendLanguageDetector
+from store_reply.detection import LanguagePolicy
 from store_reply.ports import LanguageDetector, Translator
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
 
 
-def _language_services(settings: Settings, clients: AwsClients) -> tuple[LanguageDetector, Translator]:
+class _DetectorOnFirstUse:
+    """A language detector built when first asked."""
+
+    def __init__(self, build: Callable[[], LanguageDetector]) -> None:
+        self._build = build
+        self._built: LanguageDetector | None = None
+
+    def _detector(self) -> LanguageDetector:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def detect(self, text: str) -> str:
+        return self._detector().detect(text)
+
+    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
+        return self._detector().detect_all(texts)
+
+
+class _TranslatorOnFirstUse:
+    """A translator built when first asked."""
+
+    def __init__(self, build: Callable[[], Translator]) -> None:
+        self._build = build
+        self._built: Translator | None = None
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        if self._built is None:
+            self._built = self._build()
+        return self._built.translate(text, source, target)
+
+
+def build_identifier(settings: Settings) -> FastTextLanguageIdentifier | None:
+    """The local language model, where the detection uses one (it loads on first use)."""
+    if settings.language_detection == "comprehend":
+        return None
+    return FastTextLanguageIdentifier(settings.language_model)
+
+
+def build_service(
+    settings: Settings, clients: AwsClients, identifier: FastTextLanguageIdentifier | None = None
+) -> StoreAndReply:
+    """The service: DynamoDB, the configured language detection, and Translate or the offline catalogue.
+
+    ``identifier`` is a local model already made (and perhaps loaded), to share between services.
+    """
+    translator: Translator
     if settings.language_services == "offline":
-        from store_reply.adapters.offline import (  # noqa: PLC0415 (never loaded on Lambda)
-            CatalogueTranslator,
-            FastTextLanguageDetector,
-        )
+        from store_reply.adapters.offline import CatalogueTranslator  # noqa: PLC0415 (never loaded on Lambda)
 
-        return FastTextLanguageDetector(), CatalogueTranslator()
-    return ComprehendLanguageDetector(clients.comprehend), AmazonTranslator(clients.translate)
-
-
-def build_service(settings: Settings, clients: AwsClients) -> StoreAndReply:
-    """The service: DynamoDB, with Comprehend and Translate or, when configured, their offline stand-ins."""
-    detector, translator = _language_services(settings, clients)
+        translator = CatalogueTranslator()
+    else:
+        translator = _TranslatorOnFirstUse(lambda: AmazonTranslator(clients.translate))
+    service: LanguageDetector | None = None
+    if settings.language_detection != "local":
+        service = _DetectorOnFirstUse(lambda: ComprehendLanguageDetector(clients.comprehend))
+    languages = LanguagePolicy(
+        settings.language_detection,
+        local=identifier or build_identifier(settings),
+        service=service,
+        confidence=settings.language_confidence,
+    )
     replies = ReplyTranslator(
         text=settings.reply_message,
         language=settings.reply_language,
@@ -30,7 +86,7 @@ def build_service(settings: Settings, clients: AwsClients) -> StoreAndReply:
         cache=DynamoTranslationCache(clients.dynamodb, settings.table_name),
     )
     return StoreAndReply(
-        detector=detector,
+        languages=languages,
         replies=replies,
         store=DynamoMessageStore(clients.dynamodb, settings.table_name),
     )

@@ -4,8 +4,7 @@ Worst case per call: (connect + read timeout) x attempts = 3 s x 2 for Comprehen
 3 s x 3 for DynamoDB, each below the functions' timeout.
 """
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -23,23 +22,53 @@ DATABASE = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard"
 QUEUE = DATABASE
 
 
-@dataclass(frozen=True)
 class AwsClients:
-    """The clients the service talks to."""
+    """The clients the service talks to, each made from ``session`` when first used.
 
-    dynamodb: "DynamoDBClient"
-    comprehend: "ComprehendClient"
-    translate: "TranslateClient"
+    Clients given by name are used as they are (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session | None = None,
+        *,
+        dynamodb: "DynamoDBClient | None" = None,
+        comprehend: "ComprehendClient | None" = None,
+        translate: "TranslateClient | None" = None,
+    ) -> None:
+        self._session = session
+        given: dict[str, Any] = {"dynamodb": dynamodb, "comprehend": comprehend, "translate": translate}
+        self._clients = {name: client for name, client in given.items() if client is not None}
+
+    @property
+    def dynamodb(self) -> "DynamoDBClient":
+        """The DynamoDB client."""
+        client: DynamoDBClient = self._client("dynamodb", DATABASE)
+        return client
+
+    @property
+    def comprehend(self) -> "ComprehendClient":
+        """The Amazon Comprehend client."""
+        client: ComprehendClient = self._client("comprehend", LANGUAGE_SERVICES)
+        return client
+
+    @property
+    def translate(self) -> "TranslateClient":
+        """The Amazon Translate client."""
+        client: TranslateClient = self._client("translate", LANGUAGE_SERVICES)
+        return client
+
+    def _client(self, service: str, config: Config) -> Any:
+        if service not in self._clients:
+            if self._session is None:
+                self._session = boto3.Session()
+            self._clients[service] = self._session.client(service, config=config)  # type: ignore[call-overload]
+        return self._clients[service]
 
 
 def build_clients(session: boto3.Session | None = None) -> AwsClients:
-    """Create the service's clients from ``session`` (the default session when None)."""
-    session = session or boto3.Session()
-    return AwsClients(
-        dynamodb=session.client("dynamodb", config=DATABASE),
-        comprehend=session.client("comprehend", config=LANGUAGE_SERVICES),
-        translate=session.client("translate", config=LANGUAGE_SERVICES),
-    )
+    """The service's clients, made from ``session`` (a new default session when None) on first use."""
+    return AwsClients(session or boto3.Session())
 
 
 def build_sqs_client(session: boto3.Session | None = None) -> "SQSClient":

