@@ -3,7 +3,11 @@
 Floor: ``import boto3`` and the same three clients the function builds.
 Handler: import the handler module and build its service (settings, clients, adapters).
 Both also answer one request with the AWS calls faked, so the comparison includes the
-first-request work (Powertools validation models, the DynamoDB and Comprehend calls).
+first-request work (Powertools validation models, loading the language model and deciding the
+language, the DynamoDB call). With the default hybrid detection the local model decides this
+message, so the handler makes no Comprehend call and builds no Comprehend or Translate client
+(they are made when a message first needs them); the floor still builds all three and calls
+Comprehend, as the original demo does for every message.
 
 Both run in ``.bench/lambda-env``, a virtual environment holding only what a function has on
 Lambda, compiled to bytecode as there: the layer's pinned requirements, boto3 at the locked
@@ -23,11 +27,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devkit.language_model import model_path
+
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ENV = ROOT / ".bench" / "lambda-env"
 SOURCE_ONLY_ENV = ROOT / ".bench" / "lambda-env-source-only"
 # What the layer ships besides our code; on Lambda, boto3 and botocore come compiled with the runtime.
 LAYER_PACKAGES = (
+    "fasttext",
     "pydantic",
     "pydantic_core",
     "aws_lambda_powertools",
@@ -69,10 +76,10 @@ event = {"httpMethod": "POST", "path": "/messages", "resource": "/messages", "bo
     {"user": "alice", "message": "Thanks for the help"}), "isBase64Encoded": False, "headers": {},
     "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
     "pathParameters": None, "requestContext": {"requestId": "r", "stage": "v1"}}
-with Stubber(clients.comprehend) as c, Stubber(clients.dynamodb) as d:
-    c.add_response("detect_dominant_language", {"Languages": [{"LanguageCode": "en", "Score": 0.99}]})
+with Stubber(clients.dynamodb) as d:
     d.add_response("put_item", {})
     assert handler(event, Context())["statusCode"] == 201
+assert not {"comprehend", "translate"} & clients.made, "the local model did not decide"
 print((time.perf_counter() - start) * 1000)
 """
 
@@ -89,7 +96,13 @@ def lambda_python() -> Path:
     install: list[str | Path] = [uv, "pip", "install", "--quiet", "--python", python]
     # Compiled, as Lambda's runtime ships boto3 and layers/shared/Makefile ships the layer.
     compiled = [*install, "--compile-bytecode"]
-    subprocess.run([*compiled, "-r", ROOT / "layers/shared/requirements.txt", boto3_pin[0]], check=True)  # noqa: S603
+    snapstart_pin = re.search(
+        r"^snapshot-restore-py==[\d.]+", (ROOT / "requirements/dev.txt").read_text(), re.M
+    )
+    assert snapstart_pin, "snapshot-restore-py is not pinned in requirements/dev.txt"
+    subprocess.run(  # noqa: S603 (the runtime ships snapshot_restore_py)
+        [*compiled, "-r", ROOT / "layers/shared/requirements.txt", boto3_pin[0], snapstart_pin[0]], check=True
+    )
     subprocess.run([*install, "--no-deps", "--editable", ROOT], check=True)  # noqa: S603
     subprocess.run(  # noqa: S603
         [python, "-m", "compileall", "-q", ROOT / "layers/shared/store_reply", ROOT / "functions/api"],
@@ -127,6 +140,7 @@ def measure(python: Path, code: str, *, write_bytecode: bool = True) -> float:
         "REPLY_LANGUAGE": "en",
         "POWERTOOLS_SERVICE_NAME": "bench",
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "LANGUAGE_MODEL": str(model_path()),
     }
     if not write_bytecode:
         environment["PYTHONDONTWRITEBYTECODE"] = "1"

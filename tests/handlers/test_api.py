@@ -519,7 +519,9 @@ class TestHybridDetection:
         dynamodb: "DynamoDBClient",
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        comprehend.stubber.add_client_error("detect_dominant_language", "ThrottlingException", http_status_code=400)
+        comprehend.stubber.add_client_error(
+            "detect_dominant_language", "ThrottlingException", http_status_code=400
+        )
         event = load_event("api/post-message-english")
         event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
 

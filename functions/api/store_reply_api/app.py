@@ -1,8 +1,11 @@
 """HTTP API handler: routes to the Store & Reply service. No business rule lives here."""
 
+import json
 import os
 from collections.abc import Callable
+from functools import cache
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -12,13 +15,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
-from store_reply.adapters.clients import build_clients
+from store_reply.adapters.clients import AwsClients
+from store_reply.adapters.fasttext import FastTextLanguageIdentifier
+from store_reply.adapters.snapstart import Primed
 from store_reply.deployment_checks import is_deployment_check
 from store_reply.models import IdempotencyKey, MessageText, NewMessage, UserName
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
 from store_reply.telemetry import NAMESPACE, record_history_read, record_receipt, tag_version
-from store_reply.wiring import build_service
+from store_reply.wiring import build_identifier, build_service
 from store_reply_api.http_errors import register_error_handlers
 from store_reply_api.responses import History, MessageAccepted, SendAccepted
 
@@ -87,15 +92,16 @@ def history(
     return History.of(name, page)
 
 
-def create_handler(build: Callable[[], StoreAndReply]) -> Handler:
-    """A Lambda handler that builds its service once, on its first invocation, with ``build``."""
+def create_handler(build: Callable[[], StoreAndReply], *, once: bool = True) -> Handler:
+    """A Lambda handler whose service comes from ``build``: called once, or on every invocation
+    when ``build`` keeps the service itself (``once=False``)."""
     built: list[StoreAndReply] = []
 
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if not built:
-            built.append(build())
+        if not built or not once:
+            built[:] = [build()]
         tag_version(metrics, context.function_version)
         app.append_context(service=built[0], deployment_check=is_deployment_check(context))
         return app.resolve(event, context)
@@ -103,8 +109,50 @@ def create_handler(build: Callable[[], StoreAndReply]) -> Handler:
     return handler
 
 
-def _production_service() -> StoreAndReply:
-    return build_service(Settings.from_environ(os.environ), build_clients())
+@cache
+def configured_settings() -> Settings:
+    return Settings.from_environ(os.environ)
 
 
-lambda_handler = create_handler(_production_service)
+@cache
+def language_model() -> FastTextLanguageIdentifier | None:
+    return build_identifier(configured_settings())
+
+
+def _production_service(clients: AwsClients) -> StoreAndReply:
+    return build_service(configured_settings(), clients, language_model())
+
+
+def _make_clients_and_model(clients: AwsClients) -> None:
+    """What a first request may need: the model loaded, and the language services' clients."""
+    identifier = language_model()
+    if identifier is not None:
+        identifier.load()
+    if configured_settings().language_services == "aws":
+        _ = clients.translate
+        if configured_settings().language_detection != "local":
+            _ = clients.comprehend
+
+
+DRY_REQUEST = {
+    "httpMethod": "POST",
+    "path": "/messages",
+    "resource": "/messages",
+    "headers": {"Content-Type": "application/json"},
+    "body": json.dumps({"user": "__snapshot__", "message": ""}),
+    "isBase64Encoded": False,
+    "requestContext": {"requestId": "snapshot", "stage": "snapshot"},
+}
+
+
+def _dry_request(service: StoreAndReply) -> None:
+    """One request through the router, validation and error mapping that reaches no AWS service (422)."""
+    app.append_context(service=service, deployment_check=False)
+    app.resolve(DRY_REQUEST, SimpleNamespace(function_version="snapshot"))  # type: ignore[arg-type]
+    app.clear_context()
+    metrics.clear_metrics()
+
+
+PRODUCTION = Primed(_production_service, touch=_make_clients_and_model, dry_run=_dry_request)
+PRODUCTION.register()
+lambda_handler = create_handler(PRODUCTION.get, once=False)

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -9,12 +10,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from store_reply.adapters.clients import build_clients, build_sqs_client
+from store_reply.adapters.clients import AwsClients, build_sqs_client
+from store_reply.adapters.fasttext import FastTextLanguageIdentifier
+from store_reply.adapters.snapstart import Primed
 from store_reply.adapters.sqs import DeadLetterQueue
 from store_reply.deployment_checks import is_deployment_check
 from store_reply.settings import QueueSettings
 from store_reply.telemetry import NAMESPACE, tag_version
-from store_reply.wiring import build_service
+from store_reply.wiring import build_identifier, build_service
 from store_reply_consumer.batch import QueueConsumer, consume
 
 logger = Logger()
@@ -27,8 +30,9 @@ class RecordNotStored(Exception):
     """The record was not stored (or not set aside); SQS delivers it again."""
 
 
-def create_handler(build: Callable[[], QueueConsumer]) -> Handler:
-    """A Lambda handler that builds its consumer once, on its first invocation, with ``build``."""
+def create_handler(build: Callable[[], QueueConsumer], *, once: bool = True) -> Handler:
+    """A Lambda handler whose consumer comes from ``build``: called once, or on every invocation
+    when ``build`` keeps the consumer itself (``once=False``)."""
     built: list[QueueConsumer] = []
     # A batch whose every record failed is reported like any other partial failure (and counted
     # in RecordsFailed) rather than raised: function errors are kept for real crashes.
@@ -37,8 +41,8 @@ def create_handler(build: Callable[[], QueueConsumer]) -> Handler:
     @logger.inject_lambda_context
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if not built:
-            built.append(build())
+        if not built or not once:
+            built[:] = [build()]
         tag_version(metrics, context.function_version)
         retry = consume(
             list(SQSEvent(event).records),
@@ -59,13 +63,46 @@ def create_handler(build: Callable[[], QueueConsumer]) -> Handler:
     return handler
 
 
-def _production_consumer() -> QueueConsumer:
-    settings = QueueSettings.from_environ(os.environ)
+@cache
+def configured_settings() -> QueueSettings:
+    return QueueSettings.from_environ(os.environ)
+
+
+@cache
+def language_model() -> FastTextLanguageIdentifier | None:
+    return build_identifier(configured_settings())
+
+
+def _consumer(clients: AwsClients) -> QueueConsumer:
+    settings = configured_settings()
     return QueueConsumer(
-        service=build_service(settings, build_clients()),
-        rejected=DeadLetterQueue(build_sqs_client(), settings.dead_letter_queue_url),
+        service=build_service(settings, clients, language_model()),
+        rejected=DeadLetterQueue(build_sqs_client(clients.session), settings.dead_letter_queue_url),
         max_receive_count=settings.max_receive_count,
     )
 
 
-lambda_handler = create_handler(_production_consumer)
+def _make_clients_and_model(clients: AwsClients) -> None:
+    """What a first batch may need: the model loaded, and the language services' clients."""
+    identifier = language_model()
+    if identifier is not None:
+        identifier.load()
+    if configured_settings().language_services == "aws":
+        _ = clients.translate
+        if configured_settings().language_detection != "local":
+            _ = clients.comprehend
+
+
+def _dry_batch(consumer: QueueConsumer) -> None:  # noqa: ARG001 (a batch would reach DynamoDB)
+    """The model exercised on a text, without AWS."""
+    identifier = language_model()
+    if identifier is not None:
+        identifier.identify("Merci pour la réponse rapide")
+
+
+PRODUCTION = Primed(_consumer, touch=_make_clients_and_model, dry_run=_dry_batch)
+PRODUCTION.register()
+lambda_handler = create_handler(PRODUCTION.get, once=False)
+
+# The tests' and benchmarks' way in to the production wiring.
+_production_consumer = PRODUCTION.get

@@ -41,6 +41,18 @@ class AwsClients:
         self._clients = {name: client for name, client in given.items() if client is not None}
 
     @property
+    def made(self) -> frozenset[str]:
+        """The services whose clients exist so far."""
+        return frozenset(self._clients)
+
+    @property
+    def session(self) -> boto3.Session:
+        """The session the clients are made from."""
+        if self._session is None:
+            self._session = boto3.Session()
+        return self._session
+
+    @property
     def dynamodb(self) -> "DynamoDBClient":
         """The DynamoDB client."""
         client: DynamoDBClient = self._client("dynamodb", DATABASE)
@@ -60,9 +72,7 @@ class AwsClients:
 
     def _client(self, service: str, config: Config) -> Any:
         if service not in self._clients:
-            if self._session is None:
-                self._session = boto3.Session()
-            self._clients[service] = self._session.client(service, config=config)  # type: ignore[call-overload]
+            self._clients[service] = self.session.client(service, config=config)  # type: ignore[call-overload]
         return self._clients[service]
 
 

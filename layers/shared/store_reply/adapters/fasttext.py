@@ -20,6 +20,11 @@ class FastTextLanguageIdentifier:
         self._path = model_path
         self._model: Any = None
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._model is not None
+
     def load(self) -> None:
         """Load the model now (a SnapStart snapshot, or a test, wants it ready)."""
         if self._model is None:
