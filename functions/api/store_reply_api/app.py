@@ -23,7 +23,7 @@ from store_reply.models import IdempotencyKey, MessageText, NewMessage, UserName
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
 from store_reply.telemetry import NAMESPACE, record_history_read, record_receipt, tag_version
-from store_reply.wiring import build_identifier, build_service
+from store_reply.wiring import build_identifier, build_service, prepare_language_services
 from store_reply_api.http_errors import register_error_handlers
 from store_reply_api.responses import History, MessageAccepted, SendAccepted
 
@@ -124,14 +124,7 @@ def _production_service(clients: AwsClients) -> StoreAndReply:
 
 
 def _make_clients_and_model(clients: AwsClients) -> None:
-    """What a first request may need: the model loaded, and the language services' clients."""
-    identifier = language_model()
-    if identifier is not None:
-        identifier.load()
-    if configured_settings().language_services == "aws":
-        _ = clients.translate
-        if configured_settings().language_detection != "local":
-            _ = clients.comprehend
+    prepare_language_services(configured_settings(), language_model(), clients)
 
 
 DRY_REQUEST = {

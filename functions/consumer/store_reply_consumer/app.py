@@ -17,7 +17,7 @@ from store_reply.adapters.sqs import DeadLetterQueue
 from store_reply.deployment_checks import is_deployment_check
 from store_reply.settings import QueueSettings
 from store_reply.telemetry import NAMESPACE, tag_version
-from store_reply.wiring import build_identifier, build_service
+from store_reply.wiring import build_identifier, build_service, prepare_language_services
 from store_reply_consumer.batch import QueueConsumer, consume
 
 logger = Logger()
@@ -83,14 +83,7 @@ def _consumer(clients: AwsClients) -> QueueConsumer:
 
 
 def _make_clients_and_model(clients: AwsClients) -> None:
-    """What a first batch may need: the model loaded, and the language services' clients."""
-    identifier = language_model()
-    if identifier is not None:
-        identifier.load()
-    if configured_settings().language_services == "aws":
-        _ = clients.translate
-        if configured_settings().language_detection != "local":
-            _ = clients.comprehend
+    prepare_language_services(configured_settings(), language_model(), clients)
 
 
 def _dry_batch(consumer: QueueConsumer) -> None:  # noqa: ARG001 (a batch would reach DynamoDB)

@@ -56,6 +56,18 @@ def build_identifier(settings: Settings) -> FastTextLanguageIdentifier | None:
     return FastTextLanguageIdentifier(settings.language_model)
 
 
+def prepare_language_services(
+    settings: Settings, identifier: FastTextLanguageIdentifier | None, clients: AwsClients
+) -> None:
+    """Make ready what a first message may need: the model loaded, the language services' clients."""
+    if identifier is not None:
+        identifier.load()
+    if settings.language_services == "aws":
+        _ = clients.translate
+        if settings.language_detection != "local":
+            _ = clients.comprehend
+
+
 def build_service(
     settings: Settings, clients: AwsClients, identifier: FastTextLanguageIdentifier | None = None
 ) -> StoreAndReply:
