@@ -23,7 +23,7 @@ from bench.aws_calls import DEMO_CALLS_PER_MESSAGE, REPLY, TABLE, Context, count
 from bench.aws_calls_per_message import post
 from bench.language_detection import EVALUATION
 from bench.queue_calls_per_message import batch
-from devkit.language_model import model_path
+from devkit.language_model import labelled_texts, model_path
 from devkit.resources import create_queues
 from devkit.template import load_template
 from store_reply.adapters.clients import AwsClients
@@ -67,9 +67,7 @@ def answer_language_services(clients: AwsClients, labels: dict[str, str]) -> Non
 
 
 def texts() -> list[tuple[str, str]]:
-    lines = EVALUATION.read_text(encoding="utf-8").splitlines()
-    rows = [line.split("\t", 1) for line in lines if line and not line.startswith("#")]
-    pairs = [(language, text) for language, text in rows]
+    pairs = labelled_texts(EVALUATION)
     random.Random(7).shuffle(pairs)
     return pairs
 

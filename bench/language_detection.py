@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from devkit.language_model import model_path
+from devkit.language_model import labelled_texts, model_path
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.detection import SERVICE_MINIMUM_CHARS
 
@@ -77,12 +77,9 @@ def demo_cost(scored: list[Scored]) -> float:
 
 def load(evaluation: Path) -> list[Scored]:
     identifier = FastTextLanguageIdentifier(model_path())
-    rows = [
-        line.split("\t", 1)
-        for line in evaluation.read_text(encoding="utf-8").splitlines()
-        if line and not line.startswith("#")
+    return [
+        Scored(language, text, *identifier.identify(text)) for language, text in labelled_texts(evaluation)
     ]
-    return [Scored(language, text, *identifier.identify(text)) for language, text in rows]
 
 
 def outcome(item: Scored, threshold: float) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from devkit.cloud.clock import Clock
 from devkit.cloud.metrics import MetricId, statistic
+from devkit.language_model import labelled_texts
 from devkit.local.intrinsics import Resolver
 from devkit.local.stack import LocalOptions, LocalStack, free_port
 from devkit.rehearsal.engine import (
@@ -184,10 +185,7 @@ class Traffic(threading.Thread):
         self.stack, self.clock, self.kind = stack, clock, kind
         self.interval = 60.0 / per_minute if per_minute > 0 else 0.0
         self.random = random.Random(seed)  # noqa: S311 (choosing test messages)
-        lines = MESSAGES.read_text().splitlines()
-        self.messages = [
-            line.split("\t", 1)[1] for line in lines if "\t" in line and not line.startswith("#")
-        ]
+        self.messages = [text for _, text in labelled_texts(MESSAGES)]
         self.sent = 0
         self._stopping = threading.Event()
         self._sqs = stack.client("sqs") if kind == "queue" else None

@@ -390,9 +390,9 @@ def test_the_production_wiring_sets_rejected_records_aside_in_the_configured_que
         "MAX_RECEIVE_COUNT": "5",
     }.items():
         monkeypatch.setenv(name, value)
-    from store_reply_consumer.app import _production_consumer  # noqa: PLC0415
+    from store_reply_consumer.app import PRODUCTION  # noqa: PLC0415
 
-    unsent = _production_consumer().rejected.reject_all([Rejection(ref="m-1", body="?", reason="not JSON")])
+    unsent = PRODUCTION.get().rejected.reject_all([Rejection(ref="m-1", body="?", reason="not JSON")])
 
     assert unsent == set()
     (message,) = dead_letters(queues)

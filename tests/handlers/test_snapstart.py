@@ -16,7 +16,7 @@ import snapshot_restore_py
 from botocore.client import BaseClient
 
 from store_reply.adapters import snapstart
-from store_reply.adapters.clients import AwsClients
+from store_reply.adapters.clients import AwsClients, build_clients
 from store_reply_api import app as api
 from store_reply_consumer import app as consumer
 from tests.conftest import TABLE_NAME, load_event
@@ -37,19 +37,21 @@ def made_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[AwsClients]]:
         monkeypatch.setenv(name, value)
     made: list[AwsClients] = []
 
-    class Recorded(AwsClients):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            made.append(self)
+    def recorded() -> AwsClients:
+        made.append(build_clients())
+        return made[-1]
 
-    monkeypatch.setattr(snapstart, "AwsClients", Recorded)
-    for module in (api, consumer):
-        module.configured_settings.cache_clear()
-        module.language_model.cache_clear()
+    monkeypatch.setattr(snapstart, "build_clients", recorded)
+    forget_configuration()
     yield made
+    forget_configuration()
+
+
+def forget_configuration() -> None:
+    """Both functions read their settings and model again, from this test's environment."""
     for module in (api, consumer):
-        module.configured_settings.cache_clear()
-        module.language_model.cache_clear()
+        for read_once in ("settings", "language_model"):
+            vars(module.CONFIGURED).pop(read_once, None)
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ def test_priming_builds_loads_and_exercises_without_calling_aws(
     assert no_aws_calls == []
     (clients,) = made_clients
     assert clients.made == {"dynamodb", "comprehend", "translate"}  # made before the snapshot
-    model = api.language_model()
+    model = api.CONFIGURED.language_model
     assert model is not None
     assert model.loaded  # into the snapshot
     assert api.metrics.metric_set == {}  # the dry request left no metric to publish

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.language_model import model_path
+from devkit.language_model import labelled_texts, model_path
 from store_reply.adapters.clients import build_clients
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.adapters.offline import CatalogueTranslator
@@ -20,8 +20,7 @@ REPLY = "Thank you for your message!"
 
 
 def corpus() -> list[tuple[str, str]]:
-    lines = [line for line in CORPUS.read_text().splitlines() if line and not line.startswith("#")]
-    return [(language, text) for language, text in (line.split("\t", 1) for line in lines)]
+    return labelled_texts(CORPUS)
 
 
 def test_the_corpus_covers_every_catalogue_language() -> None:

@@ -3,7 +3,6 @@
 import json
 import os
 from collections.abc import Callable
-from functools import cache
 from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -15,15 +14,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
-from store_reply.adapters.clients import AwsClients
-from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.adapters.snapstart import Primed
 from store_reply.deployment_checks import is_deployment_check
 from store_reply.models import IdempotencyKey, MessageText, NewMessage, UserName
 from store_reply.service import StoreAndReply
 from store_reply.settings import Settings
 from store_reply.telemetry import NAMESPACE, record_history_read, record_receipt, tag_version
-from store_reply.wiring import build_identifier, build_service, prepare_language_services
+from store_reply.wiring import Configured
 from store_reply_api.http_errors import register_error_handlers
 from store_reply_api.responses import History, MessageAccepted, SendAccepted
 
@@ -109,22 +106,7 @@ def create_handler(build: Callable[[], StoreAndReply], *, once: bool = True) -> 
     return handler
 
 
-@cache
-def configured_settings() -> Settings:
-    return Settings.from_environ(os.environ)
-
-
-@cache
-def language_model() -> FastTextLanguageIdentifier | None:
-    return build_identifier(configured_settings())
-
-
-def _production_service(clients: AwsClients) -> StoreAndReply:
-    return build_service(configured_settings(), clients, language_model())
-
-
-def _make_clients_and_model(clients: AwsClients) -> None:
-    prepare_language_services(configured_settings(), language_model(), clients)
+CONFIGURED = Configured(lambda: Settings.from_environ(os.environ))
 
 
 DRY_REQUEST = {
@@ -146,6 +128,6 @@ def _dry_request(service: StoreAndReply) -> None:
     metrics.clear_metrics()
 
 
-PRODUCTION = Primed(_production_service, touch=_make_clients_and_model, dry_run=_dry_request)
+PRODUCTION = Primed(CONFIGURED.service, touch=CONFIGURED.prepare, dry_run=_dry_request)
 PRODUCTION.register()
 lambda_handler = create_handler(PRODUCTION.get, once=False)

@@ -2,7 +2,6 @@
 
 import os
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -11,13 +10,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent, SQS
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from store_reply.adapters.clients import AwsClients, build_sqs_client
-from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.adapters.snapstart import Primed
 from store_reply.adapters.sqs import DeadLetterQueue
 from store_reply.deployment_checks import is_deployment_check
 from store_reply.settings import QueueSettings
 from store_reply.telemetry import NAMESPACE, tag_version
-from store_reply.wiring import build_identifier, build_service, prepare_language_services
+from store_reply.wiring import Configured
 from store_reply_consumer.batch import QueueConsumer, consume
 
 logger = Logger()
@@ -63,39 +61,25 @@ def create_handler(build: Callable[[], QueueConsumer], *, once: bool = True) -> 
     return handler
 
 
-@cache
-def configured_settings() -> QueueSettings:
-    return QueueSettings.from_environ(os.environ)
-
-
-@cache
-def language_model() -> FastTextLanguageIdentifier | None:
-    return build_identifier(configured_settings())
+CONFIGURED = Configured(lambda: QueueSettings.from_environ(os.environ))
 
 
 def _consumer(clients: AwsClients) -> QueueConsumer:
-    settings = configured_settings()
     return QueueConsumer(
-        service=build_service(settings, clients, language_model()),
-        rejected=DeadLetterQueue(build_sqs_client(clients.session), settings.dead_letter_queue_url),
-        max_receive_count=settings.max_receive_count,
+        service=CONFIGURED.service(clients),
+        rejected=DeadLetterQueue(
+            build_sqs_client(clients.session), CONFIGURED.settings.dead_letter_queue_url
+        ),
+        max_receive_count=CONFIGURED.settings.max_receive_count,
     )
-
-
-def _make_clients_and_model(clients: AwsClients) -> None:
-    prepare_language_services(configured_settings(), language_model(), clients)
 
 
 def _dry_batch(consumer: QueueConsumer) -> None:  # noqa: ARG001 (a batch would reach DynamoDB)
     """The model exercised on a text, without AWS."""
-    identifier = language_model()
-    if identifier is not None:
-        identifier.identify("Merci pour la réponse rapide")
+    if CONFIGURED.language_model is not None:
+        CONFIGURED.language_model.identify("Merci pour la réponse rapide")
 
 
-PRODUCTION = Primed(_consumer, touch=_make_clients_and_model, dry_run=_dry_batch)
+PRODUCTION = Primed(_consumer, touch=CONFIGURED.prepare, dry_run=_dry_batch)
 PRODUCTION.register()
 lambda_handler = create_handler(PRODUCTION.get, once=False)
-
-# The tests' and benchmarks' way in to the production wiring.
-_production_consumer = PRODUCTION.get

@@ -109,7 +109,7 @@ class Receipt(BaseModel):
     stored: StoredMessage
     reply: Reply
     language_degraded: bool
-    language_decided_by: DecidedBy = DecidedBy.SERVICE
+    language_decided_by: DecidedBy
 
     @property
     def degraded(self) -> bool:

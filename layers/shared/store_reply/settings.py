@@ -39,7 +39,7 @@ class Settings(BaseModel):
     language_model: Path = Field(
         default=Path("/opt/language-model/lid.176.ftz"),
         alias="LANGUAGE_MODEL",
-        description="fastText's lid.176 model file (the language-model layer puts it here)",
+        description="fastText's lid.176 model file (the shared layer puts it here)",
     )
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ whose messages the local model decides, in the reply's own language, never build
 """
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.dynamodb import DynamoMessageStore, DynamoTranslationCache
@@ -56,18 +57,6 @@ def build_identifier(settings: Settings) -> FastTextLanguageIdentifier | None:
     return FastTextLanguageIdentifier(settings.language_model)
 
 
-def prepare_language_services(
-    settings: Settings, identifier: FastTextLanguageIdentifier | None, clients: AwsClients
-) -> None:
-    """Make ready what a first message may need: the model loaded, the language services' clients."""
-    if identifier is not None:
-        identifier.load()
-    if settings.language_services == "aws":
-        _ = clients.translate
-        if settings.language_detection != "local":
-            _ = clients.comprehend
-
-
 def build_service(
     settings: Settings, clients: AwsClients, identifier: FastTextLanguageIdentifier | None = None
 ) -> StoreAndReply:
@@ -102,3 +91,34 @@ def build_service(
         replies=replies,
         store=DynamoMessageStore(clients.dynamodb, settings.table_name),
     )
+
+
+class Configured[S: Settings]:
+    """A function's settings, read when first needed, and the local model they select: one of each
+    per process, shared by every service built from them (a SnapStart restore builds a new one)."""
+
+    def __init__(self, read: Callable[[], S]) -> None:
+        self._read = read
+
+    @cached_property
+    def settings(self) -> S:
+        """The settings, validated once."""
+        return self._read()
+
+    @cached_property
+    def language_model(self) -> FastTextLanguageIdentifier | None:
+        """The local model, where the detection uses one."""
+        return build_identifier(self.settings)
+
+    def service(self, clients: AwsClients) -> StoreAndReply:
+        """The service on ``clients``."""
+        return build_service(self.settings, clients, self.language_model)
+
+    def prepare(self, clients: AwsClients) -> None:
+        """Make ready what a first message may need: the model loaded, the language services' clients."""
+        if self.language_model is not None:
+            self.language_model.load()
+        if self.settings.language_services == "aws":
+            _ = clients.translate
+            if self.settings.language_detection != "local":
+                _ = clients.comprehend

@@ -1,8 +1,9 @@
 """fastText's language identification model (lid.176, compressed), run in-process.
 
 The binding is ``fasttext-predict``: fastText's prediction code only, with wheels for Linux on
-arm64 and no NumPy. The model is a file shipped with the function (the language-model layer, or
-the development environment's copy of the same file); nothing is downloaded or written, ever.
+arm64 and no NumPy. The model is a file shipped with the function (the shared layer's
+/opt/language-model, or the development environment's copy of the same file); nothing is
+downloaded or written, ever.
 """
 
 from pathlib import Path

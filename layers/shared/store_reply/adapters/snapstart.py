@@ -13,9 +13,7 @@ request (``uuid4``, the clock), so the snapshot holds none.
 import random
 from collections.abc import Callable
 
-import boto3
-
-from store_reply.adapters.clients import AwsClients
+from store_reply.adapters.clients import AwsClients, build_clients
 
 
 class Primed[T]:
@@ -40,12 +38,12 @@ class Primed[T]:
     def get(self) -> T:
         """The object, built on first use when no snapshot primed it."""
         if self._built is None:
-            self._built = self._build(AwsClients(boto3.Session()))
+            self._built = self._build(build_clients())
         return self._built
 
     def before_snapshot(self) -> None:
         """Build, make the clients the first requests need, exercise once; keep no connection open."""
-        clients = AwsClients(boto3.Session())
+        clients = build_clients()
         built = self._build(clients)
         if self._touch is not None:
             self._touch(clients)
@@ -56,7 +54,7 @@ class Primed[T]:
     def after_restore(self) -> None:
         """Reseed and rebuild on a new session: nothing unique or time-bound comes from the snapshot."""
         random.seed()
-        self._built = self._build(AwsClients(boto3.Session()))
+        self._built = self._build(build_clients())
 
     def register(self) -> None:
         """Register the hooks with the Lambda runtime."""
