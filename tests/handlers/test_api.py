@@ -476,6 +476,13 @@ class TestHistory:
 LANGUAGE_DECISIONS = list(LANGUAGE_DECISION_METRICS.values())  # local, Comprehend, undetermined
 
 
+def uncertain_message() -> dict[str, Any]:
+    """A POST whose text the local model is not confident about, long enough for Comprehend."""
+    event = load_event("api/post-message-english")
+    event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
+    return event
+
+
 class TestHybridDetection:
     """The default policy on the real handler: fastText first, Comprehend for what it is unsure of."""
 
@@ -504,8 +511,7 @@ class TestHybridDetection:
         self, call_api: CallApi, comprehend: Any, capsys: pytest.CaptureFixture[str]
     ) -> None:
         expect_language(comprehend, ("en", 0.99))
-        event = load_event("api/post-message-english")
-        event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
+        event = uncertain_message()
 
         assert call_api(event).status == 201
         assert comprehend.calls == ["DetectDominantLanguage"]
@@ -522,8 +528,7 @@ class TestHybridDetection:
         comprehend.stubber.add_client_error(
             "detect_dominant_language", "ThrottlingException", http_status_code=400
         )
-        event = load_event("api/post-message-english")
-        event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
+        event = uncertain_message()
 
         response = call_api(event)
 
