@@ -71,6 +71,17 @@ unit: venv ## Unit, handler, template, local-stack and packaging tests, with JUn
 .PHONY: test
 test: lint security unit ## Everything CI runs
 
+FUZZ_SECONDS ?= 300
+
+.PHONY: fuzz
+fuzz: venv ## schemathesis against the local stack from its /openapi.json, for FUZZ_SECONDS (300)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/pytest tests/local/test_contract.py -p no:cacheprovider -s
+
+.PHONY: openapi
+openapi: venv ## Write the API's OpenAPI document, for clients, to dist/openapi.json
+	mkdir -p dist
+	$(BIN)/python -m store_reply_api.openapi dist/openapi.json
+
 .PHONY: integration
 integration: venv ## Tests against a deployed stack: STACK_NAME=... AWS_REGION=... make integration
 	$(BIN)/pytest tests/integration --junitxml=reports/integration.xml
@@ -86,6 +97,7 @@ package: venv ## sam build once, sam package once to ARTIFACT_BUCKET; dist/ hold
 	$(BIN)/sam package --s3-bucket "$(ARTIFACT_BUCKET)" --s3-prefix store-and-reply \
 		$(if $(ARTIFACT_KMS_KEY),--kms-key-id "$(ARTIFACT_KMS_KEY)") --output-template-file dist/packaged.yaml
 	$(BIN)/python -m devkit.package dist/config
+	$(BIN)/python -m store_reply_api.openapi dist/openapi.json
 
 PORT ?= 3000
 AWS_PORT ?= 3001

@@ -23,6 +23,7 @@ from devkit.template import Template, resources_of_type
 
 ANY = "x-amazon-apigateway-any-method"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload quota
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,8 @@ def handle(
 def _handle(
     api: RestApi, request: Request, expected_key: str, invoke: Invoke, integration: list[float]
 ) -> Response:
+    if (request.content_length or 0) > MAX_PAYLOAD_BYTES:
+        return gateway_response(api, "REQUEST_TOO_LARGE", request, (413, "Request Too Long"))
     raw_path = request.environ.get("RAW_URI", request.path).split("?", 1)[0]
     matched = api.match(raw_path)
     if matched is None:

@@ -598,18 +598,7 @@ class LocalStack:
         function = self.functions.function(name)
         alias = function.aliases.get(qualifier)
         runner = function.runners[alias.version if alias else qualifier or "$LATEST"]
-        document = json.loads(
-            runner.openapi(
-                {"title": "Store & Reply (local)", "version": "local", "url": self.options.api_url}
-            )
-        )
-        for path, operations in document.get("paths", {}).items():
-            for resource in self.api.resources:
-                if resource.path == path:
-                    for method, operation in operations.items():
-                        declared = resource.operations.get(method.upper())
-                        if declared and declared.api_key_required:
-                            operation["security"] = [{"api_key": []}]
+        document = json.loads(runner.openapi({"version": "local", "url": self.options.api_url}))
         return gateway.json_response(200, document)
 
     def _static(self, name: str) -> Response:

@@ -165,22 +165,9 @@ class Context:
 
 
 def _openapi(module: Any, options: dict[str, Any]) -> str:
-    app = getattr(module, "app", None)
-    if app is None or not hasattr(app, "get_openapi_json_schema"):
-        raise LookupError("the handler module has no Powertools resolver named 'app'")
-    from aws_lambda_powertools.event_handler.openapi.models import (  # noqa: PLC0415
-        APIKey,
-        APIKeyIn,
-        Server,
-    )
-
-    schema: str = app.get_openapi_json_schema(
-        title=options["title"],
-        version=options["version"],
-        servers=[Server(url=options["url"])],
-        security_schemes={"api_key": APIKey(name="x-api-key", in_=APIKeyIn.header)},
-    )
-    return schema
+    """The document the function's package generates (``<package>.openapi.openapi_document``)."""
+    generator = importlib.import_module(f"{module.__package__}.openapi")
+    return json.dumps(generator.openapi_document(server_url=options["url"], version=options["version"]))
 
 
 def main() -> None:

@@ -80,7 +80,8 @@ def test_openapi_and_swagger_ui(stack: RunningStack) -> None:
     document = stack.http("GET", "/openapi.json").body
 
     assert {"/send", "/messages", "/messages/{user}"} <= set(document["paths"])
-    assert document["paths"]["/messages/{user}"]["get"]["security"] == [{"api_key": []}]
+    assert document["paths"]["/messages/{user}"]["get"]["security"] == [{"apiKey": []}]
+    assert document["servers"] == [{"url": stack.api}]
 
 
 def test_a_queued_batch_is_stored(stack: RunningStack) -> None:

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from devkit.local.gateway import RestApi, proxy_event, proxy_response, rest_apis
+from devkit.local.gateway import MAX_PAYLOAD_BYTES, RestApi, handle, proxy_event, proxy_response, rest_apis
 from devkit.template import expand
 
 
@@ -79,3 +79,17 @@ def test_responses_merge_headers_and_decode_base64_bodies() -> None:
 
 def test_a_malformed_function_result_is_a_502() -> None:
     assert proxy_response({"body": "no status"}).status_code == 502
+
+
+def test_a_body_over_api_gateway_s_10_mb_is_refused_with_413_without_invoking(api: RestApi) -> None:
+    invoked: list[str] = []
+    environ = EnvironBuilder(method="POST", path="/messages", data=b"x" * (MAX_PAYLOAD_BYTES + 1))
+    request = Request(environ.get_environ())
+
+    def invoke(function: str, event: dict[str, Any], request_id: str) -> None:
+        invoked.append(function)
+
+    response = handle(api, request, "key", invoke)
+
+    assert (response.status_code, response.get_json()) == (413, {"message": "Request Too Long"})
+    assert invoked == []

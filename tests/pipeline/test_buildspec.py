@@ -83,8 +83,17 @@ def test_dependencies_are_cached_between_builds() -> None:
     assert spec["env"]["variables"]["UV_CACHE_DIR"].startswith("/root/.cache")
 
 
-def test_the_artifacts_are_the_packaged_template_and_one_configuration_per_environment() -> None:
+def test_the_artifacts_are_the_packaged_template_one_configuration_per_environment_and_the_api_document() -> (
+    None
+):
     artifacts = buildspec("buildspec.yml")["artifacts"]
 
     assert artifacts["base-directory"] == "dist"
-    assert artifacts["files"] == ["packaged.yaml", "config/*.json"]
+    assert artifacts["files"] == ["packaged.yaml", "config/*.json", "openapi.json"]
+
+
+def test_the_package_step_writes_the_api_s_openapi_document() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    package_recipe = makefile.split("\npackage:", 1)[1].split("\n\n", 1)[0]
+
+    assert "store_reply_api.openapi dist/openapi.json" in package_recipe

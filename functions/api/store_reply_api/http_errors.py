@@ -3,6 +3,8 @@
 Bodies are JSON: ``{"message": ..., "errors": [{"field": ..., "problem": ...}]}``.
 """
 
+import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -42,6 +44,28 @@ def error_response(status: HTTPStatus, message: str, **extra: Any) -> Response[A
     )
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+def unsupported_media_type(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The 415 answer to a body sent as anything but JSON, or None.
+
+    Answered before the resolver parses the body: Powertools would otherwise read forms and
+    multipart bodies, and fail on a multipart type without a boundary.
+    """
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    if not event.get("body") or media_type in ("", JSON_MEDIA_TYPE):
+        return None
+    body = {"message": f"The body must be {JSON_MEDIA_TYPE}, not {media_type}"}
+    return {
+        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
+        "multiValueHeaders": {"Content-Type": [JSON_MEDIA_TYPE]},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
 def _field_errors(errors: Any) -> list[dict[str, str]]:
     return [
         {"field": ".".join(str(part) for part in error["loc"]), "problem": error.get("msg", error["type"])}
@@ -49,8 +73,10 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     ]
 
 
-def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:
-    """Attach the error mapping to ``app``."""
+def register_error_handlers(
+    app: APIGatewayRestResolver, logger: Logger, metrics: Metrics, methods_by_path: Mapping[str, list[str]]
+) -> None:
+    """Attach the error mapping to ``app``; ``methods_by_path`` (resource path to methods) answers 405s."""
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[Any]:
@@ -61,6 +87,11 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY, "The request is not valid", errors=_field_errors(problems)
         )
+
+    @app.exception_handler(UnicodeDecodeError)
+    def undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+        record_rejected_request(metrics)
+        return error_response(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON")
 
     @app.exception_handler(ValidationError)
     def invalid_value(error: ValidationError) -> Response[Any]:
@@ -85,18 +116,12 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    # Methods by declared path, read from the routes' OpenAPI description on the first 404/405
-    # (generating it costs ~150 ms) and kept for the container's life.
-    methods_by_path: dict[str, list[str]] = {}
-
     @app.not_found
     def not_found(_: NotFoundError) -> Response[Any]:
         # A declared path asked with another method reaches the function through the template's
         # ANY fallback, whose resource names the path.
         record_rejected_request(metrics)
         event = app.current_event
-        if not methods_by_path:
-            methods_by_path.update(_methods_by_path(app))
         allowed = methods_by_path.get(event.resource, [])
         if allowed:
             return error_response(
@@ -105,11 +130,3 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
                 headers={"Allow": ", ".join(allowed)},
             )
         return error_response(HTTPStatus.NOT_FOUND, f"No route for {event.http_method} {event.path}")
-
-
-def _methods_by_path(app: APIGatewayRestResolver) -> dict[str, list[str]]:
-    methods = ("get", "put", "post", "delete", "patch", "head", "options")
-    return {
-        path: [method.upper() for method in methods if getattr(operations, method, None) is not None]
-        for path, operations in (app.get_openapi_schema().paths or {}).items()
-    }

@@ -73,3 +73,19 @@ class History(_Body):
     def of(cls, user: str, page: HistoryPage) -> "History":
         """Describe a history page."""
         return cls(user=user, messages=[HistoryEntry.of(m) for m in page.messages], next=page.next_token)
+
+
+class FieldProblem(_Body):
+    """One field at fault."""
+
+    field: str = Field(
+        description="Where: body fields by name, 'query.<name>', 'header.<name>', 'path.<name>'"
+    )
+    problem: str | None = Field(default=None, description="What is wrong with it")
+
+
+class ApiError(_Body):
+    """Every error body, from the function or from API Gateway."""
+
+    message: str
+    errors: list[FieldProblem] | None = Field(default=None, description="The fields at fault (400, 422)")

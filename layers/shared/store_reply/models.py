@@ -22,47 +22,63 @@ def _encodable(value: str) -> str:
     return value
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must contain a non-whitespace character")
-    return value
-
-
-def _printable(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("must contain printable characters only")
-    return value
-
+# Character classes spelled out with \uXXXX escapes, which Python's re, pydantic's Rust regex
+# engine and JSON Schema's ECMA-262 dialect all read alike, so that what the OpenAPI document
+# promises is exactly what is validated.
+# Python's whitespace (every character for which str.isspace() is true):
+WHITESPACE = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Control characters (Unicode category Cc) and the line and paragraph separators:
+CONTROLS = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+NOT_BLANK = rf"[^{WHITESPACE}]"
+USER_PATTERN = rf"^[^{CONTROLS}]*[^{CONTROLS}{WHITESPACE}][^{CONTROLS}]*$"
+# What callers may use: the same, except names beginning with "__", kept for deployment checks
+# (store_reply.deployment_checks), which only the traffic hooks' direct invocations may send.
+PUBLIC_USER_PATTERN = rf"^(?!__){USER_PATTERN[1:]}"
+# Visible ASCII and spaces, not only spaces: an HTTP header carries it unchanged.
+IDEMPOTENCY_KEY_PATTERN = r"^[\u0020-\u007e]*[\u0021-\u007e][\u0020-\u007e]*$"
 
 UserName = Annotated[
     str,
     Field(
         min_length=1,
         max_length=MAX_USER_CHARS,
-        description="Who sent the message: 1-128 printable characters",
+        pattern=USER_PATTERN,
+        description="Who sent the message: 1-128 characters, not only whitespace, no control "
+        "characters or line separators, not beginning with '__'",
+        json_schema_extra={"pattern": PUBLIC_USER_PATTERN},
     ),
     AfterValidator(_encodable),
-    AfterValidator(_printable),
-    AfterValidator(_not_blank),
 ]
 IdempotencyKey = Annotated[
     str,
-    Field(min_length=1, max_length=128, description="A client's key: re-sending it stores nothing new"),
-    AfterValidator(_encodable),
-    AfterValidator(_printable),
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="A client's key, 1-128 visible ASCII characters: re-sending it stores nothing new",
+    ),
 ]
 MessageText = Annotated[
     str,
-    Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="The message: 1-5,000 characters"),
+    Field(
+        min_length=1,
+        max_length=MAX_MESSAGE_CHARS,
+        pattern=NOT_BLANK,
+        description="The message: 1-5,000 characters, not only whitespace",
+    ),
     AfterValidator(_encodable),
-    AfterValidator(_not_blank),
 ]
 
 
 class NewMessage(BaseModel):
     """A message as a user sends it."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        str_strip_whitespace=False,
+        json_schema_extra={"examples": [{"user": "alice", "message": "Bonjour, merci pour votre aide"}]},
+    )
 
     user: UserName
     message: MessageText
