@@ -126,6 +126,12 @@ release-gate: venv ## The build's gate: rehearse HEAD over the commit last relea
 alarms: venv ## The running stack's alarms: state, since when, and the datapoints that decided it
 	$(BIN)/python -m devkit.local alarms --aws-port $(AWS_PORT)
 
+USER ?= alice
+
+.PHONY: token
+token: venv ## Print an ID token for USER (signed up first) from the running stack's user pool
+	@$(BIN)/python -m devkit.local token --aws-port $(AWS_PORT) '$(USER)'
+
 .PHONY: send
 send: venv ## Send MESSAGE='{"user": ..., "message": ...}' to the running stack's queue
 	$(BIN)/python -m devkit.local send --aws-port $(AWS_PORT) '$(MESSAGE)'

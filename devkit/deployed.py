@@ -124,7 +124,7 @@ class DeployedStack:
             return str(self.resolve(explicit))
         return f"{self.stack_name}-{logical_id}-{SUFFIX}"
 
-    def _deploy(  # noqa: C901, PLR0911, PLR0912 (one branch per resource type)
+    def _deploy(  # noqa: C901, PLR0911, PLR0912, PLR0915 (one branch per resource type)
         self, logical_id: str, resource: Mapping[str, Any], *, generated: bool = False
     ) -> Deployed:
         kind, properties = resource["Type"], resource.get("Properties", {})
@@ -168,6 +168,18 @@ class DeployedStack:
             case "AWS::KMS::Key":
                 arn = self.arn("kms", f"key/{physical_id}")
                 return Deployed(physical_id, {"Arn": arn, "KeyId": physical_id}, [arn])
+            case "AWS::Cognito::UserPool":
+                pool = f"{self.region}_{short_id}"
+                arn = self.arn("cognito-idp", f"userpool/{pool}")
+                url = f"cognito-idp.{self.region}.amazonaws.com/{pool}"
+                return Deployed(
+                    pool, {"Arn": arn, "ProviderName": url, "ProviderURL": f"https://{url}"}, [arn]
+                )
+            case "AWS::Cognito::UserPoolClient":
+                pool = str(self.resolve(properties["UserPoolId"]))
+                return Deployed(
+                    short_id, {"ClientId": short_id}, [self.arn("cognito-idp", f"userpool/{pool}")]
+                )
             case "AWS::KMS::Alias":
                 return Deployed(name, {}, [self.arn("kms", name)])
             case "AWS::CloudWatch::Alarm":
@@ -204,6 +216,15 @@ class DeployedStack:
                 return self._api_gateway(kind, properties, short_id)
             case _:
                 return Deployed(name, {"Arn": self.arn(kind.split("::")[1].lower(), name)}, [])
+
+    def _cognito(self, kind: str, properties: Mapping[str, Any], short_id: str) -> Deployed:
+        if kind == "AWS::Cognito::UserPoolClient":  # IAM knows a client by its pool's ARN
+            pool = str(self.resolve(properties["UserPoolId"]))
+            return Deployed(short_id, {"ClientId": short_id}, [self.arn("cognito-idp", f"userpool/{pool}")])
+        pool = f"{self.region}_{short_id}"
+        arn = self.arn("cognito-idp", f"userpool/{pool}")
+        url = f"cognito-idp.{self.region}.amazonaws.com/{pool}"
+        return Deployed(pool, {"Arn": arn, "ProviderName": url, "ProviderURL": f"https://{url}"}, [arn])
 
     def _function_name(self, value: Any) -> str:
         resolved = str(self.resolve(value))

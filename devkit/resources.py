@@ -1,20 +1,29 @@
-"""The template's tables and queues, created from their definitions in template.yaml.
+"""The template's tables, queues and user pools, created from their definitions in template.yaml.
 
 Tests (on moto) and the local stack use these, so neither keeps a second copy of a key schema,
 a redrive policy or a visibility timeout.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from devkit.template import Template, resources_of_type, table_definitions
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
+# The user pool settings moto keeps and enforces (password policy, user name case, sign-up).
+POOL_PROPERTIES = (
+    "Policies",
+    "UsernameConfiguration",
+    "AutoVerifiedAttributes",
+    "Schema",
+    "AdminCreateUserConfig",
+)
 # SQS attributes that CloudFormation and CreateQueue spell alike.
 QUEUE_ATTRIBUTES: "tuple[QueueAttributeNameType, ...]" = (
     "VisibilityTimeout",
@@ -66,3 +75,43 @@ def create_queues(client: "SQSClient", template: Template, names: Mapping[str, s
 def queue_arn(client: "SQSClient", url: str) -> str:
     """The ARN of the queue at ``url``."""
     return client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def create_user_pools(
+    client: "CognitoIdentityProviderClient", template: Template, resolve: Callable[[Any], Any]
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """The template's Cognito user pools and app clients, with their settings that moto keeps.
+
+    Returns each pool's ``Ref`` and attributes by logical id, and each client's id.
+    """
+    pools: dict[str, dict[str, str]] = {}
+    for name, resource in resources_of_type(template, "AWS::Cognito::UserPool").items():
+        properties = resolve(resource.get("Properties", {}))
+        kept = {key: properties[key] for key in POOL_PROPERTIES if key in properties}
+        if "Policies" in kept:  # template parameters are strings; CreateUserPool wants numbers
+            policy = kept["Policies"]["PasswordPolicy"]
+            kept["Policies"] = {
+                "PasswordPolicy": {k: int(v) if str(v).isdigit() else v for k, v in policy.items()}
+            }
+        created = client.create_user_pool(PoolName=properties["UserPoolName"], **kept)["UserPool"]
+        url = created["Arn"].split(":")[3]  # the region
+        provider = f"cognito-idp.{url}.amazonaws.com/{created['Id']}"
+        pools[name] = {
+            "Ref": created["Id"],
+            "Arn": created["Arn"],
+            "ProviderName": provider,
+            "ProviderURL": f"https://{provider}",
+        }
+    clients: dict[str, str] = {}
+    for name, resource in resources_of_type(template, "AWS::Cognito::UserPoolClient").items():
+        pool_ref = resource["Properties"]["UserPoolId"]
+        pool = pools[pool_ref["Ref"]]["Ref"] if isinstance(pool_ref, dict) and "Ref" in pool_ref else pool_ref
+        properties = resolve({**resource["Properties"], "UserPoolId": pool})
+        made = client.create_user_pool_client(
+            UserPoolId=properties["UserPoolId"],
+            ClientName=properties["ClientName"],
+            GenerateSecret=bool(properties.get("GenerateSecret", False)),
+            ExplicitAuthFlows=properties.get("ExplicitAuthFlows", []),
+        )
+        clients[name] = made["UserPoolClient"]["ClientId"]
+    return pools, clients

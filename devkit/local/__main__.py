@@ -14,6 +14,7 @@ from devkit.cloud.alarms import UnsupportedAlarm
 from devkit.cloud.clock import Clock
 from devkit.local.functions import InvocationFailed
 from devkit.local.stack import LocalOptions, LocalStack, PortInUse
+from devkit.local.users import LOCAL_PASSWORD, id_token
 from devkit.template import TEMPLATE
 
 DEFAULTS = LocalOptions()
@@ -29,10 +30,14 @@ def banner(stack: LocalStack, seconds: float) -> str:
         f"Store & Reply is running locally (started in {seconds:.1f} s). Press Ctrl-C to stop.",
         "",
         f"  API            {api}",
-        f"                 curl -s -X POST {api}/messages -H 'Content-Type: application/json' \\",
-        """                   -d '{"user": "alice", "message": "Bonjour, merci pour votre aide"}'""",
-        f"                 curl -s '{api}/send?user=alice&message=Danke%20sch%C3%B6n'",
-        f"                 curl -s {api}/messages/alice -H 'x-api-key: {stack.api_key}'",
+        f"                 curl -s '{api}/send?user=alice&message=Danke%20sch%C3%B6n'   (anonymous)",
+        "  Sign in        TOKEN=$(make -s token USER=alice)   (signs alice up first; password "
+        f"{LOCAL_PASSWORD})",
+        f'                 curl -s -X POST {api}/messages -H "Authorization: $TOKEN" \\',
+        "                   -H 'Content-Type: application/json' \\",
+        """                   -d '{"message": "Bonjour, merci pour votre aide"}'""",
+        f'                 curl -s {api}/messages/me -H "Authorization: $TOKEN" \\',
+        f"                   -H 'x-api-key: {stack.api_key}'",
         f"  API key        {stack.api_key}",
         f"  OpenAPI        {api}/openapi.json    Swagger UI  {api}/docs",
         f"  AWS endpoint   {options.aws_endpoint}  (any credentials, region {options.region})",
@@ -103,6 +108,17 @@ def send(options: LocalOptions, body: str) -> int:
     return 0
 
 
+def token(options: LocalOptions, user: str, password: str) -> int:
+    """Print an ID token for ``user`` from the running stack's user pool (signed up first if needed)."""
+    cognito = LocalStack(options).client("cognito-idp")
+    try:
+        print(id_token(cognito, options.stack_name, user, password))
+    except Exception as error:  # noqa: BLE001 (the usual cause: nothing runs there)
+        print(f"make token: {error} (is the stack running on {options.aws_endpoint}?)", file=sys.stderr)
+        return 2
+    return 0
+
+
 def alarms(options: LocalOptions) -> int:
     """Every alarm of the running stack: its state, since when, and the datapoints that decided it."""
     stack = LocalStack(options)
@@ -131,8 +147,9 @@ def alarms(options: LocalOptions) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devkit.local", description=__doc__)
-    parser.add_argument("command", choices=["start", "reset", "send", "alarms"])
-    parser.add_argument("message", nargs="?", help="send: the message body")
+    parser.add_argument("command", choices=["start", "reset", "send", "alarms", "token"])
+    parser.add_argument("message", nargs="?", help="send: the message body; token: the user")
+    parser.add_argument("--password", default=LOCAL_PASSWORD, help="token: the user's password")
     parser.add_argument("--host", default=DEFAULTS.host)
     parser.add_argument("--port", type=int, default=DEFAULTS.api_port, help="the API's port")
     parser.add_argument("--aws-port", type=int, default=DEFAULTS.aws_port, help="the AWS endpoint's port")
@@ -170,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "alarms":
         return alarms(options)
     if arguments.message is None:
-        parser.error("send needs the message body")
+        parser.error(f"{arguments.command} needs its argument: the message body, or the user")
+    if arguments.command == "token":
+        return token(options, arguments.message, arguments.password)
     return send(options, arguments.message)
 
 

@@ -7,6 +7,7 @@ the HTTP response API Gateway would return.
 
 import base64
 import json
+import logging
 import re
 import time
 import uuid
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from devkit.template import Template, resources_of_type
 
 ANY = "x-amazon-apigateway-any-method"
+logger = logging.getLogger(__name__)
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload quota
 
@@ -32,6 +34,7 @@ class Operation:
 
     function: str
     api_key_required: bool
+    user_pools: tuple[str, ...] = ()  # the Cognito authorizer's pools (ARNs); empty: no authorizer
 
 
 @dataclass(frozen=True)
@@ -94,12 +97,27 @@ def rest_apis(expanded: Template, targets: Mapping[str, str], resolver: Any = No
     apis = []
     for logical_id, api in resources_of_type(expanded, "AWS::ApiGateway::RestApi").items():
         body = api["Properties"]["Body"]
+        schemes = body.get("components", {}).get("securitySchemes", {}) | body.get("securityDefinitions", {})
+        authorizers = {
+            name: tuple(
+                str(resolver.resolve(arn)) if resolver is not None else json.dumps(arn)
+                for arn in scheme["x-amazon-apigateway-authorizer"]["providerARNs"]
+            )
+            for name, scheme in schemes.items()
+            if scheme.get("x-amazon-apigateway-authorizer", {}).get("type") == "cognito_user_pools"
+        }
         resources = []
         for path, methods in body.get("paths", {}).items():
             operations = {
                 ("ANY" if method == ANY else method.upper()): Operation(
                     function=_function_of(operation["x-amazon-apigateway-integration"], targets),
                     api_key_required={"api_key": []} in operation.get("security", []),
+                    user_pools=tuple(
+                        arn
+                        for requirement in operation.get("security", [])
+                        for name in requirement
+                        for arn in authorizers.get(name, ())
+                    ),
                 )
                 for method, operation in methods.items()
                 if method == ANY or method in METHODS
@@ -118,7 +136,13 @@ def rest_apis(expanded: Template, targets: Mapping[str, str], resolver: Any = No
 
 
 def proxy_event(
-    request: Request, api: RestApi, resource: Resource, path_parameters: dict[str, str], api_key: str | None
+    request: Request,
+    api: RestApi,
+    resource: Resource,
+    path_parameters: dict[str, str],
+    api_key: str | None,
+    *,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The REST API proxy event for ``request``, as API Gateway builds it."""
     now = datetime.now(UTC)
@@ -178,6 +202,7 @@ def proxy_event(
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
             },
+            **({"authorizer": {"claims": claims}} if claims is not None else {}),
         },
         "body": body,
         "isBase64Encoded": encoded,
@@ -222,16 +247,24 @@ def gateway_response(api: RestApi, kind: str, request: Request, default: tuple[i
 
 
 Invoke = Callable[[str, dict[str, Any], str], Any]
+# The verified claims of an Authorization header for an authorizer's pools; raises when refused.
+VerifyToken = Callable[[str | None, tuple[str, ...]], dict[str, str]]
 Observe = Callable[[int, float, float | None], None]
 
 
 def handle(
-    api: RestApi, request: Request, expected_key: str, invoke: Invoke, observe: Observe | None = None
+    api: RestApi,
+    request: Request,
+    expected_key: str,
+    invoke: Invoke,
+    *,
+    observe: Observe | None = None,
+    verify_token: VerifyToken | None = None,
 ) -> Response:
     """Serve one request as API Gateway would, and report its status, latency and integration latency."""
     started = time.monotonic()
     integration: list[float] = []
-    response = _handle(api, request, expected_key, invoke, integration)
+    response = _handle(api, request, expected_key, invoke, integration=integration, verify_token=verify_token)
     if observe is not None:
         observe(
             response.status_code, (time.monotonic() - started) * 1000, integration[0] if integration else None
@@ -239,8 +272,14 @@ def handle(
     return response
 
 
-def _handle(
-    api: RestApi, request: Request, expected_key: str, invoke: Invoke, integration: list[float]
+def _handle(  # noqa: PLR0911 (one return per answer API Gateway gives)
+    api: RestApi,
+    request: Request,
+    expected_key: str,
+    invoke: Invoke,
+    *,
+    integration: list[float],
+    verify_token: VerifyToken | None,
 ) -> Response:
     if (request.content_length or 0) > MAX_PAYLOAD_BYTES:
         return gateway_response(api, "REQUEST_TOO_LARGE", request, (413, "Request Too Long"))
@@ -256,10 +295,20 @@ def _handle(
         return gateway_response(
             api, "MISSING_AUTHENTICATION_TOKEN", request, (403, "Missing Authentication Token")
         )
+    claims = None
+    if operation.user_pools:  # API Gateway runs the authorizer before it checks the API key
+        if verify_token is None:
+            raise RuntimeError("the API has a Cognito authorizer and the gateway no token verifier")
+        try:
+            claims = verify_token(request.headers.get("Authorization"), operation.user_pools)
+        except Exception:
+            logger.info("Token refused", exc_info=True)
+            return gateway_response(api, "UNAUTHORIZED", request, (401, "Unauthorized"))
     api_key = request.headers.get("x-api-key")
     if operation.api_key_required and api_key != expected_key:
         return gateway_response(api, "INVALID_API_KEY", request, (403, "Forbidden"))
-    event = proxy_event(request, api, resource, parameters, api_key if operation.api_key_required else None)
+    key = api_key if operation.api_key_required else None
+    event = proxy_event(request, api, resource, parameters, key, claims=claims)
     called = time.monotonic()
     try:
         result = invoke(operation.function, event, event["requestContext"]["requestId"])

@@ -30,6 +30,7 @@ class Resolver:
     region: str
     stack_name: str
     stack_uuid: str = "00000000-0000-4000-8000-000000000000"
+    mappings: Mapping[str, Any] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> str | None:
         stack = f"{self.stack_name}/{self.stack_uuid}"
@@ -119,5 +120,8 @@ class Resolver:
                 return any(self.resolve(item) for item in argument)
             case "Condition":
                 return self.condition(argument)
+            case "Fn::FindInMap":
+                mapping, top, second = (str(item) for item in self.resolve(argument))
+                return self.mappings[mapping][top][second]
             case _:
                 return {function: self.resolve(argument)}

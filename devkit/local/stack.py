@@ -24,11 +24,14 @@ from devkit.local import gateway
 from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
 from devkit.local.poller import QueueMapping, QueuePoller
-from devkit.resources import create_queues, create_tables, queue_arn
+from devkit.local.tokens import CognitoTokens
+from devkit.resources import create_queues, create_tables, create_user_pools, queue_arn
 from devkit.template import TEMPLATE, Template, code_digest, expand, load_template, resources_of_type
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 logger = logging.getLogger("devkit.local")
 
@@ -160,6 +163,9 @@ class LocalStack:
     def __init__(self, options: LocalOptions) -> None:
         self.options = options
         self.api_key = ""
+        # The template's user pools and app clients, once made in the embedded endpoint.
+        self.user_pools: dict[str, dict[str, str]] = {}
+        self.pool_clients: dict[str, str] = {}
         self.source: Template = {}
         self.expanded: Template = {}
         self.api: gateway.RestApi | None = None
@@ -235,11 +241,7 @@ class LocalStack:
             options.host, options.aws_port, Endpoint(moto_application(), self.functions, self.hooks)
         )
         self._moto.start()
-        dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
-        create_tables(dynamodb, self.source, self.table_names)
-        created = create_queues(sqs, self.source, queue_names)
-        if created != self.queue_urls:
-            raise RuntimeError(f"queue URLs differ from those the functions were given: {created}")
+        dynamodb, sqs = self._create_resources()
 
         self._state = LocalState(
             path=options.data_dir / "state.json",
@@ -378,6 +380,18 @@ class LocalStack:
             return self.options.api_url
         return str(resolver.resolve(value))
 
+    def _create_resources(self) -> "tuple[DynamoDBClient, SQSClient]":
+        """The template's tables, queues and user pools in the embedded endpoint; their clients."""
+        dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
+        create_tables(dynamodb, self.source, self.table_names)
+        created = create_queues(sqs, self.source, self.queue_names)
+        if created != self.queue_urls:
+            raise RuntimeError(f"queue URLs differ from those the functions were given: {created}")
+        cognito = self.client("cognito-idp")
+        self.user_pools, self.pool_clients = create_user_pools(cognito, self.source, self.resolver().resolve)
+        self.tokens = CognitoTokens(cognito, self.options.aws_endpoint, self.options.region)
+        return dynamodb, sqs
+
     def resolver(self) -> Resolver:
         """Resolves the template's intrinsics to this stack's local names, URLs and ARNs."""
         options, region, queue_names = self.options, self.options.region, self.queue_names
@@ -398,6 +412,10 @@ class LocalStack:
             # SAM's !Ref Function.Version and !Ref Function.Alias
             resources[f"{name}.Version"] = LocalResource(f"{arn}:{self.candidates.get(name, '1')}")
             resources[f"{name}.Alias"] = LocalResource(f"{arn}:live")
+        for name, pool in self.user_pools.items():
+            resources[name] = LocalResource(pool["Ref"], {k: v for k, v in pool.items() if k != "Ref"})
+        for name, client_id in self.pool_clients.items():
+            resources[name] = LocalResource(client_id, {"ClientId": client_id})
         for name, resource in self.expanded.get("Resources", {}).items():
             if name not in resources:
                 resources[name] = self._local_resource(name, resource, resources)
@@ -411,6 +429,7 @@ class LocalStack:
             conditions=self.source.get("Conditions", {}),
             region=region,
             stack_name=options.stack_name,
+            mappings=self.source.get("Mappings", {}),
         )
 
     def _local_resource(
@@ -566,7 +585,14 @@ class LocalStack:
             return self._static(request.path.removeprefix("/docs/static/"))
         if self.api is None:
             return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
-        return gateway.handle(self.api, request, self.api_key, self.invoke, self._record_request)
+        return gateway.handle(
+            self.api,
+            request,
+            self.api_key,
+            self.invoke,
+            observe=self._record_request,
+            verify_token=self.tokens.claims,
+        )
 
     def _record_request(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
         """AWS/ApiGateway metrics of one request, by ApiName and Stage."""

@@ -79,8 +79,9 @@ def call_api(
 
 
 def stored_messages(dynamodb: "DynamoDBClient") -> list[dict[str, Any]]:
+    """Every message in the table: users' and anonymous ones."""
     items = dynamodb.scan(TableName=TABLE_NAME)["Items"]
-    return [item for item in items if item["pk"]["S"].startswith("USER#")]
+    return [item for item in items if item["pk"]["S"].startswith(("USER#", "ANON#"))]
 
 
 def with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:
@@ -90,9 +91,22 @@ def with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:
 
 
 def with_user(event: dict[str, Any], user: str, encoded: str) -> dict[str, Any]:
+    """A history request for ``user``'s page, signed in as ``user``."""
     event["path"] = f"/messages/{encoded}"
     event["pathParameters"] = {"user": encoded}
+    return signed_in_as(event, user)
+
+
+def signed_in_as(event: dict[str, Any], user: str) -> dict[str, Any]:
+    """The event as API Gateway passes it after verifying ``user``'s ID token."""
+    event["requestContext"]["authorizer"]["claims"]["cognito:username"] = user
     return event
+
+
+def sent_by(event: dict[str, Any], user: str, message: str) -> dict[str, Any]:
+    """A POST of ``message`` signed in as ``user``, naming them in the body as the demo's clients do."""
+    event["body"] = json.dumps({"user": user, "message": message})
+    return signed_in_as(event, user)
 
 
 def with_header(event: dict[str, Any], name: str, value: str) -> dict[str, Any]:
@@ -117,7 +131,7 @@ class TestReservedUserNames:
         self, call_api: CallApi, dynamodb: "DynamoDBClient", event: dict[str, Any]
     ) -> None:
         if event["httpMethod"] == "POST":
-            event["body"] = json.dumps({**json.loads(event["body"]), "user": "__deployment-check__d-1"})
+            sent_by(event, "__deployment-check__d-1", json.loads(event["body"])["message"])
 
         response = call_api(event)
 
@@ -131,7 +145,7 @@ class TestReservedUserNames:
         clients = AwsClients(dynamodb=dynamodb, comprehend=comprehend.client, translate=translate.client)
         handler = create_handler(lambda: build_service(settings, clients))
         event = load_event("api/post-message")
-        event["body"] = json.dumps({**json.loads(event["body"]), "user": "__deployment-check__d-1"})
+        sent_by(event, "__deployment-check__d-1", json.loads(event["body"])["message"])
         expect_language(comprehend, ("en", 0.99))
         marked = FakeLambdaContext(client_context=SimpleNamespace(custom={"deploymentCheck": "d-1"}))
 
@@ -288,7 +302,7 @@ class TestTranslationCache:
 
 
 BAD_INPUT = [
-    ("api/post-message-missing-user", 422, "body.user"),
+    ("api/post-message-missing-message", 422, "body.message"),
     ("api/post-message-empty-message", 422, "body.message"),
     ("api/post-message-too-long", 422, "body.message"),
     ("api/post-message-control-user", 422, "body.user"),
@@ -441,8 +455,7 @@ class TestHistory:
         sent: list[str] = []
         for _ in range(3):
             expect_language(comprehend, ("en", 0.99))
-            event = load_event("api/post-message-english")
-            event["body"] = json.dumps({"user": "alice", "message": f"Message number {len(sent)}"})
+            event = sent_by(load_event("api/post-message-english"), "alice", f"Message number {len(sent)}")
             sent.append(call_api(event).body["id"])
 
         first = call_api(load_event("api/history"))
@@ -463,8 +476,7 @@ class TestHistory:
 
     def test_decodes_a_percent_encoded_user(self, call_api: CallApi, comprehend: Any) -> None:
         expect_language(comprehend, ("en", 0.99))
-        event = load_event("api/post-message-english")
-        event["body"] = json.dumps({"user": "Zoë B", "message": "Hello from Zoë"})
+        event = sent_by(load_event("api/post-message-english"), "Zoë B", "Hello from Zoë")
         call_api(event)
 
         response = call_api(with_user(load_event("api/history"), "Zoë B", "Zo%C3%AB%20B"))
@@ -478,9 +490,7 @@ LANGUAGE_DECISIONS = list(LANGUAGE_DECISION_METRICS.values())  # local, Comprehe
 
 def uncertain_message() -> dict[str, Any]:
     """A POST whose text the local model is not confident about, long enough for Comprehend."""
-    event = load_event("api/post-message-english")
-    event["body"] = json.dumps({"user": "ana", "message": "ok ok ok ok 12345 67890 !!"})
-    return event
+    return sent_by(load_event("api/post-message-english"), "ana", "ok ok ok ok 12345 67890 !!")
 
 
 class TestHybridDetection:
@@ -537,3 +547,83 @@ class TestHybridDetection:
         (document,) = emitted_metrics(capsys.readouterr().out)
         assert [metric(document, name) for name in LANGUAGE_DECISIONS] == [0, 0, 1]
         assert metric(document, "DegradedReplies") == 1
+
+
+class TestIdentity:
+    """Who a message is from, and whose history is read, come from the verified token's claims only."""
+
+    def test_a_message_is_stored_under_the_signed_in_user_whatever_the_body_leaves_out(
+        self, call_api: CallApi, comprehend: Any, dynamodb: "DynamoDBClient"
+    ) -> None:
+        expect_language(comprehend, ("en", 0.99))
+        event = signed_in_as(load_event("api/post-message-english"), "alice")
+        event["body"] = json.dumps({"message": "Thanks a lot for the quick answer yesterday"})
+
+        response = call_api(event)
+
+        assert (response.status, response.body["user"]) == (201, "alice")
+        assert [item["pk"]["S"] for item in stored_messages(dynamodb)] == ["USER#alice"]
+
+    def test_a_body_naming_another_user_is_refused_and_stores_nothing(
+        self, call_api: CallApi, dynamodb: "DynamoDBClient"
+    ) -> None:
+        event = signed_in_as(load_event("api/post-message-english"), "alice")  # the body says bob
+
+        response = call_api(event)
+
+        assert response.status == 403
+        assert stored_messages(dynamodb) == []
+
+    @pytest.mark.parametrize("name", ["api/post-message", "api/history", "api/my-history"])
+    def test_without_verified_claims_a_signed_in_route_is_401(self, call_api: CallApi, name: str) -> None:
+        event = load_event(name)
+        del event["requestContext"]["authorizer"]
+
+        response = call_api(event)
+
+        assert (response.status, response.body["message"]) == (
+            401,
+            "sign in: this route needs a Cognito ID token in the Authorization header",
+        )
+
+    def test_my_history_is_the_signed_in_user_s(self, call_api: CallApi, comprehend: Any) -> None:
+        expect_language(comprehend, ("en", 0.99))
+        expect_language(comprehend, ("en", 0.99))
+        call_api(sent_by(load_event("api/post-message-english"), "alice", "Mine, from alice"))
+        call_api(load_event("api/post-message-english"))  # bob's
+
+        response = call_api(signed_in_as(load_event("api/my-history"), "alice"))
+
+        assert response.status == 200
+        assert response.body["user"] == "alice"
+        assert [m["message"] for m in response.body["messages"]] == ["Mine, from alice"]
+
+    def test_another_user_s_history_is_403(self, call_api: CallApi) -> None:
+        response = call_api(signed_in_as(with_user(load_event("api/history"), "bob", "bob"), "alice"))
+
+        assert (response.status, response.body["message"]) == (403, "you can read only your own history")
+
+    def test_an_anonymous_message_is_kept_where_no_history_reads_it(
+        self, call_api: CallApi, comprehend: Any, translate: Any, dynamodb: "DynamoDBClient"
+    ) -> None:
+        expect_language(comprehend, ("fr", 0.99))
+        expect_translation(translate, REPLY, "fr", FRENCH_REPLY)
+
+        sent = call_api(with_query(load_event("api/send"), user="alice"))
+        alices = call_api(signed_in_as(load_event("api/my-history"), "alice"))
+
+        assert sent.status == 200
+        assert [item["pk"]["S"] for item in stored_messages(dynamodb)] == ["ANON#alice"]
+        assert alices.body["messages"] == []
+
+    def test_where_anonymous_messages_are_off_send_is_403_and_stores_nothing(
+        self, settings: Settings, dynamodb: "DynamoDBClient", lambda_context: FakeLambdaContext
+    ) -> None:
+        clients = AwsClients(dynamodb=dynamodb)
+        handler = create_handler(lambda: build_service(settings, clients), anonymous_send=lambda: False)
+
+        response = handler(load_event("api/send"), lambda_context)  # type: ignore[arg-type]
+
+        assert response["statusCode"] == 403
+        assert "sign in" in json.loads(response["body"])["message"]
+        assert stored_messages(dynamodb) == []

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+from moto import mock_aws
 
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.dynamodb import user_partition
@@ -34,6 +35,7 @@ from store_reply_hooks.aws import (
     REPORT_ATTEMPTS,
     AlarmWatch,
     CheckDataCleaner,
+    CheckIdentity,
     CleanupIncomplete,
     CodeDeployReporter,
     Invocation,
@@ -235,6 +237,7 @@ class TestPreTrafficFailures:
             proxy(201, {"id": "x"}),  # fields missing
             proxy(200, {**GOOD_MESSAGE, "message": "r"}),
             proxy(200, {"messages": [GOOD_MESSAGE], "next": None}),
+            proxy(200, {"messages": [GOOD_MESSAGE], "next": None}),
             proxy(422, {}),
             proxy(400, {}),
             proxy(405, {}),
@@ -395,6 +398,8 @@ class TestPostTraffic:
                     "CHECKS": "api",
                     "TABLE_NAME": TABLE_NAME,
                     "API_URL_PARAMETER": "/store-and-reply/test/api-url",
+                    "USER_POOL_ID": "us-east-1_EXAMPLE",
+                    "CHECK_CLIENT_ID": "checks",
                     "ALARM_NAMES": "a,b",
                 }
             )
@@ -521,27 +526,68 @@ class TestTimeBudget:
 
 
 class Answering(BaseHTTPRequestHandler):
+    """A deployed API: 401 without an Authorization header, ``status`` with one."""
+
     status = 422
+    unauthenticated = 401
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(self.status)
+        self.send_response(self.status if self.headers.get("Authorization") else self.unauthenticated)
         self.end_headers()
 
     def log_message(self, *_: Any) -> None:
         pass
 
 
-@pytest.mark.parametrize(("status", "problems"), [(422, 0), (201, 1), (502, 1)])
-def test_the_deployed_endpoint_must_refuse_the_check_user_as_any_caller(status: int, problems: int) -> None:
-    # Through API Gateway the check user is a reserved name like any other caller's: 422 proves the
-    # gateway, the alias and the function answer, and nothing is stored.
-    handler = type("Handler", (Answering,), {"status": status})
+class FakeIdentity(CheckIdentity):
+    """Signs in without Cognito, remembering who exists."""
+
+    def __init__(self) -> None:
+        self.users: set[str] = set()
+
+    def sign_in(self, user: str) -> str:
+        self.users.add(user)
+        return f"token-of-{user}"
+
+    def remove(self, user: str) -> None:
+        self.users.discard(user)
+
+
+@pytest.mark.parametrize(
+    ("signed_in", "anonymous", "problems"), [(422, 401, 0), (201, 401, 1), (502, 401, 1), (422, 200, 1)]
+)
+def test_the_deployed_endpoint_must_refuse_no_token_and_the_signed_in_check_user(
+    signed_in: int, anonymous: int, problems: int
+) -> None:
+    # Without a token the authorizer refuses (401); with the check user's token the request reaches
+    # the function, which refuses the reserved name (422): the whole path answers, nothing is stored.
+    handler = type("Handler", (Answering,), {"status": signed_in, "unauthenticated": anonymous})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    identity = FakeIdentity()
     try:
-        found = EndpointCheck(f"http://127.0.0.1:{server.server_port}/v1").problems(CHECK_USER)
+        found = EndpointCheck(f"http://127.0.0.1:{server.server_port}/v1", identity).problems(CHECK_USER)
     finally:
         server.shutdown()
 
     assert len(found) == problems
+    assert identity.users == set()  # the check user is deleted whatever the outcome
+
+
+def test_the_check_identity_is_a_real_user_of_the_pool_only_while_the_hook_runs() -> None:
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        pool = cognito.create_user_pool(PoolName="p")["UserPool"]["Id"]
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool, ClientName="checks", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+        )["UserPoolClient"]["ClientId"]
+        identity = CheckIdentity(cognito, pool, client)
+
+        token = identity.sign_in(CHECK_USER)
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        identity.remove(CHECK_USER)
+        identity.remove(CHECK_USER)  # already gone: fine
+
+        assert (claims["cognito:username"], claims["token_use"], claims["aud"]) == (CHECK_USER, "id", client)
+        assert cognito.list_users(UserPoolId=pool)["Users"] == []

@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from devkit.local.stack import free_port
+from devkit.local.users import id_token
 from devkit.template import ROOT
 from tests.support import Reply, http
 
@@ -30,6 +31,7 @@ class RunningStack:
     aws_port: int
     data_dir: Path
     output: list[str] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # by user: tokens last an hour
 
     @property
     def api(self) -> str:
@@ -41,6 +43,16 @@ class RunningStack:
 
     def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
         return http(method, self.api + path, body, headers)
+
+    def token(self, user: str) -> str:
+        """An ID token for ``user``, signed up in the stack's user pool first, as ``make token`` does."""
+        if user not in self.tokens:
+            self.tokens[user] = id_token(self.client("cognito-idp"), "store-and-reply-local", user)
+        return self.tokens[user]
+
+    def as_user(self, user: str, *, api_key: bool = False) -> dict[str, str]:
+        """The headers of a request signed in as ``user`` (and with the API key)."""
+        return {"Authorization": self.token(user), **({"x-api-key": self.api_key} if api_key else {})}
 
     def client(self, service: str) -> Any:
         return boto3.client(

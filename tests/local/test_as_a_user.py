@@ -6,11 +6,11 @@ from urllib.parse import quote
 from tests.local.conftest import RunningStack
 from tests.support import eventually
 
-FRENCH = {"user": "alice", "message": "Bonjour, merci beaucoup pour votre aide"}
+FRENCH = {"message": "Bonjour, merci beaucoup pour votre aide"}
 
 
 def test_post_replies_in_the_senders_language(stack: RunningStack) -> None:
-    reply = stack.http("POST", "/messages", FRENCH)
+    reply = stack.http("POST", "/messages", FRENCH, headers=stack.as_user("alice"))
 
     assert reply.status == 201
     assert reply.body["language"] == "fr"
@@ -26,7 +26,9 @@ def test_send_answers_like_the_demo(stack: RunningStack) -> None:
 
 
 def test_a_language_outside_the_catalogue_takes_the_degraded_path(stack: RunningStack) -> None:
-    reply = stack.http("POST", "/messages", {"user": "sven", "message": "Tack så mycket för hjälpen igår"})
+    reply = stack.http(
+        "POST", "/messages", {"message": "Tack så mycket för hjälpen igår"}, headers=stack.as_user("sven")
+    )
 
     assert reply.status == 201
     assert reply.body["language"] == "sv"
@@ -35,11 +37,12 @@ def test_a_language_outside_the_catalogue_takes_the_degraded_path(stack: Running
 
 
 def test_history_needs_the_api_key(stack: RunningStack) -> None:
-    stack.http("POST", "/messages", {"user": "carol", "message": "Thanks for the help"})
+    carol = stack.as_user("carol")
+    stack.http("POST", "/messages", {"message": "Thanks for the help"}, headers=carol)
 
-    without = stack.http("GET", "/messages/carol")
-    wrong = stack.http("GET", "/messages/carol", headers={"x-api-key": "guess"})
-    keyed = stack.http("GET", "/messages/carol?limit=5", headers={"x-api-key": stack.api_key})
+    without = stack.http("GET", "/messages/carol", headers=carol)
+    wrong = stack.http("GET", "/messages/carol", headers={**carol, "x-api-key": "guess"})
+    keyed = stack.http("GET", "/messages/carol?limit=5", headers={**carol, "x-api-key": stack.api_key})
 
     assert (without.status, without.body) == (403, {"message": "Forbidden"})
     assert wrong.status == 403
@@ -48,18 +51,20 @@ def test_history_needs_the_api_key(stack: RunningStack) -> None:
 
 
 def test_a_percent_encoded_user_reads_their_own_history(stack: RunningStack) -> None:
-    stack.http("POST", "/messages", {"user": "Zoë B", "message": "Hello from Zoë"})
+    zoe = stack.as_user("zoë", api_key=True)
+    stack.http("POST", "/messages", {"message": "Hello from Zoë"}, headers=zoe)
 
-    reply = stack.http("GET", f"/messages/{quote('Zoë B')}", headers={"x-api-key": stack.api_key})
+    reply = stack.http("GET", f"/messages/{quote('zoë')}", headers=zoe)
 
     assert [m["message"] for m in reply.body["messages"]] == ["Hello from Zoë"]
 
 
 def test_bad_input_is_refused_with_the_field_named(stack: RunningStack) -> None:
-    missing = stack.http("POST", "/messages", {"user": "dave"})
-    too_long = stack.http("POST", "/messages", {"user": "dave", "message": "x" * 5001})
-    malformed = stack.http("POST", "/messages", '{"user": "dave", ')
-    bad_token = stack.http("GET", "/messages/dave?next=forged", headers={"x-api-key": stack.api_key})
+    dave = stack.as_user("dave", api_key=True)
+    missing = stack.http("POST", "/messages", {"user": "dave"}, headers=dave)
+    too_long = stack.http("POST", "/messages", {"message": "x" * 5001}, headers=dave)
+    malformed = stack.http("POST", "/messages", '{"message": "hi", ', headers=dave)
+    bad_token = stack.http("GET", "/messages/dave?next=forged", headers=dave)
 
     assert (missing.status, missing.body["errors"][0]["field"]) == (422, "body.message")
     assert too_long.status == 422
@@ -79,8 +84,8 @@ def test_unknown_routes_and_methods(stack: RunningStack) -> None:
 def test_openapi_and_swagger_ui(stack: RunningStack) -> None:
     document = stack.http("GET", "/openapi.json").body
 
-    assert {"/send", "/messages", "/messages/{user}"} <= set(document["paths"])
-    assert document["paths"]["/messages/{user}"]["get"]["security"] == [{"apiKey": []}]
+    assert {"/send", "/messages", "/messages/me", "/messages/{user}"} <= set(document["paths"])
+    assert document["paths"]["/messages/{user}"]["get"]["security"] == [{"userPool": [], "apiKey": []}]
     assert document["servers"] == [{"url": stack.api}]
 
 
@@ -92,8 +97,10 @@ def test_a_queued_batch_is_stored(stack: RunningStack) -> None:
         QueueUrl=queue, Entries=[{"Id": str(n), "MessageBody": json.dumps(b)} for n, b in enumerate(bodies)]
     )
 
+    quinn = stack.as_user("quinn", api_key=True)
+
     def stored() -> list[str] | None:
-        page = stack.http("GET", "/messages/quinn", headers={"x-api-key": stack.api_key}).body
+        page = stack.http("GET", "/messages/quinn", headers=quinn).body
         return sorted(m["message"] for m in page["messages"]) if len(page["messages"]) == 3 else None
 
     assert eventually(stored) == sorted(b["message"] for b in bodies)

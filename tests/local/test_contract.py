@@ -26,7 +26,13 @@ def test_the_api_answers_as_its_openapi_document_says(stack: RunningStack, tmp_p
     command = [schemathesis, "--config-file", str(CONFIG), "run", f"{stack.api}/openapi.json"]
     command += ["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful"]
     command += ["--seed", str(SEED), "--max-time", seconds, "--workers", "1"]
-    command += ["--header", f"x-api-key: {stack.api_key}", "--report", "junit", "--report-dir", str(tmp_path)]
+    command += [
+        "--header",
+        f"x-api-key: {stack.api_key}",
+        "--header",
+        f"Authorization: {stack.token('fuzz')}",
+    ]
+    command += ["--report", "junit", "--report-dir", str(tmp_path)]
     result = subprocess.run(  # noqa: S603
         command,
         capture_output=True,

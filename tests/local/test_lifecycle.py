@@ -16,12 +16,13 @@ from tests.support import eventually
 
 def test_data_survives_a_restart(tmp_path: Path) -> None:
     first = start_stack(tmp_path)
-    sent = first.http("POST", "/messages", {"user": "rita", "message": "Obrigado pela ajuda"})
+    sent = first.http("POST", "/messages", {"message": "Obrigado pela ajuda"}, headers=first.as_user("rita"))
     assert first.stop() == 0
 
     second = start_stack(tmp_path)
     try:
-        history = second.http("GET", "/messages/rita", headers={"x-api-key": second.api_key})
+        # Users live in the embedded endpoint only while it runs: rita signs up again.
+        history = second.http("GET", "/messages/rita", headers=second.as_user("rita", api_key=True))
     finally:
         second.stop()
 
@@ -54,8 +55,9 @@ def test_edits_to_handler_and_shared_code_apply_on_the_next_request(tmp_path: Pa
         shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
     stack = start_stack(tmp_path / "data", template=project / "template.yaml")
     try:
-        message = {"user": "hot", "message": "A message of thirty characters"}
-        assert stack.http("POST", "/messages", message).status == 201
+        message = {"message": "A message of thirty characters"}
+        hot = stack.as_user("hot")
+        assert stack.http("POST", "/messages", message, headers=hot).status == 201
 
         models = project / "layers/shared/store_reply/models.py"
         models.write_text(models.read_text().replace("MAX_MESSAGE_CHARS = 5_000", "MAX_MESSAGE_CHARS = 10"))
@@ -64,8 +66,10 @@ def test_edits_to_handler_and_shared_code_apply_on_the_next_request(tmp_path: Pa
             errors.read_text().replace("The request body is not valid JSON", "Edited: not JSON")
         )
 
-        shorter_limit = eventually(lambda: stack.http("POST", "/messages", message).status == 422)
-        malformed = stack.http("POST", "/messages", "{")
+        shorter_limit = eventually(
+            lambda: stack.http("POST", "/messages", message, headers=hot).status == 422
+        )
+        malformed = stack.http("POST", "/messages", "{", headers=hot)
     finally:
         stack.stop()
 

@@ -33,7 +33,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]
 
 
 def post(stack: RunningStack, text: str) -> int:
-    return stack.http("POST", "/messages", {"user": "olivia", "message": text}).status
+    return stack.http("POST", "/messages", {"message": text}, headers=stack.as_user("olivia")).status
 
 
 def state(stack: RunningStack, alarm: str) -> str:

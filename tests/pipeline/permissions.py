@@ -90,15 +90,35 @@ def production_action(pipeline: DeployedStack, environment: str) -> dict[str, An
     raise LookupError(stage)
 
 
+def _tags(stack: DeployedStack, logical_id: str) -> dict[str, str]:
+    properties = stack.template["Resources"][logical_id].get("Properties", {})
+    tags = {tag["Key"]: str(stack.resolve(tag["Value"])) for tag in properties.get("Tags", []) or []}
+    # Cognito user pools take their tags as a map.
+    return tags | {
+        key: str(stack.resolve(value)) for key, value in (properties.get("UserPoolTags") or {}).items()
+    }
+
+
+def resource_tags(stack: DeployedStack, target: str) -> dict[str, Any]:
+    """``aws:ResourceTag`` keys of the stack resource ``target`` (an ARN) is, as IAM sees them."""
+    for name, deployed in stack.resources.items():
+        if target in deployed.arns:
+            tags = _tags(stack, name)
+            return {f"aws:ResourceTag/{key}": value for key, value in tags.items()}
+    return {}
+
+
 def _context(stack: DeployedStack, logical_id: str, target: str) -> dict[str, Any]:
     resource = stack.template["Resources"][logical_id]
     properties = resource.get("Properties", {})
-    tags = {tag["Key"]: str(stack.resolve(tag["Value"])) for tag in properties.get("Tags", []) or []}
+    tags = _tags(stack, logical_id)
     context: dict[str, Any] = {"aws:ResourceTag/aws:cloudformation:stack-name": stack.stack_name}
     for key, value in tags.items():
         context[f"aws:ResourceTag/{key}"] = context[f"aws:RequestTag/{key}"] = value
     if tags:
         context["aws:TagKeys"] = sorted(tags)
+    # A call on another resource (a client's calls on its user pool) is judged by that one's tags.
+    context |= resource_tags(stack, target)
     roles = {
         deployed.arns[0]: name
         for name, deployed in stack.resources.items()

@@ -17,6 +17,7 @@ from tests.pipeline.permissions import (
     needs,
     pipeline_stack,
     production_action,
+    resource_tags,
     role_statements,
 )
 
@@ -252,7 +253,8 @@ def test_the_boundary_leaves_every_application_role_all_it_is_granted(
             resources = listed(statement["Resource"])
             for action in actions:
                 for target in resources:
-                    if decide(boundary["Statement"], Request(action, target)) != "Allow":
+                    context = resource_tags(application, target)
+                    if decide(boundary["Statement"], Request(action, target, context)) != "Allow":
                         cut.append(f"{name}: {action} on {target}")
 
     assert cut == []

@@ -91,7 +91,7 @@ def api_paths(expanded: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return paths
 
 
-def test_only_the_history_route_requires_an_api_key(expanded: dict[str, Any]) -> None:
+def test_only_the_history_routes_require_an_api_key(expanded: dict[str, Any]) -> None:
     keyed = {
         (path, method)
         for path, methods in api_paths(expanded).items()
@@ -99,7 +99,7 @@ def test_only_the_history_route_requires_an_api_key(expanded: dict[str, Any]) ->
         if {"api_key": []} in operation.get("security", [])
     }
 
-    assert keyed == {("/messages/{user}", "get")}
+    assert keyed == {("/messages/{user}", "get"), ("/messages/me", "get")}
 
 
 @pytest.mark.parametrize(

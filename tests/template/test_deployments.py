@@ -179,12 +179,18 @@ def test_hook_permissions_are_scoped_to_their_function_and_deployment_group(
         assert report["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
         assert f"${{{function}DeploymentGroup}}" in report["Resource"]["Fn::Sub"]
         cleanup = statements["DeleteTheCheckUsersMessages"]
-        (pattern,) = cleanup["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        assert fnmatch.fnmatchcase(user_partition(check_user("d-1234ABCDE")), pattern)
-        assert not fnmatch.fnmatchcase(user_partition("alice"), pattern)
-        assert not fnmatch.fnmatchcase(user_partition("__other"), pattern)
+        patterns = cleanup["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        for anonymous in (False, True):  # the check user's own messages, and those it sent anonymously
+            assert allowed(patterns, user_partition(check_user("d-1234ABCDE"), anonymous=anonymous))
+            assert not allowed(patterns, user_partition("alice", anonymous=anonymous))
+            assert not allowed(patterns, user_partition("__other", anonymous=anonymous))
         assert set(cleanup["Action"]) == {"dynamodb:Query", "dynamodb:BatchWriteItem"}
         assert all(statement["Resource"] != "*" for statement in statements.values())
+
+
+def allowed(patterns: list[str], partition: str) -> bool:
+    """Whether a LeadingKeys condition lets a partition through."""
+    return any(fnmatch.fnmatchcase(partition, pattern) for pattern in patterns)
 
 
 def test_a_hook_has_time_for_a_check_a_clean_up_call_and_its_report(template: dict[str, Any]) -> None:

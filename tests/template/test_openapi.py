@@ -11,9 +11,10 @@ from store_reply_api.openapi import openapi_document
 # What every operation can answer (README, "The API"); the success and the operation's own follow.
 EVERY_OPERATION = {404, 405, 413, 422, 429, 500, 502, 503, 504}
 OWN = {
-    ("post", "/messages"): {201, 400, 415},
-    ("get", "/send"): {200},
-    ("get", "/messages/{user}"): {200, 400, 403},
+    ("post", "/messages"): {201, 400, 401, 403, 415},
+    ("get", "/send"): {200, 403},
+    ("get", "/messages/me"): {200, 400, 401, 403},
+    ("get", "/messages/{user}"): {200, 400, 401, 403},
 }
 
 
@@ -44,20 +45,35 @@ def test_every_route_of_the_template_is_documented_and_nothing_else(
     assert set(operations(document)) == declared
 
 
-def test_the_api_key_is_required_where_the_template_requires_it(
+def test_the_api_key_and_the_token_are_required_where_the_template_requires_them(
     document: dict[str, Any], expanded: dict[str, Any]
 ) -> None:
     (api,) = rest_apis(expanded, {})
-    keyed = {
-        (method.lower(), resource.path)
+    declared = {
+        (method.lower(), resource.path): operation
         for resource in api.resources
         for method, operation in resource.operations.items()
-        if operation.api_key_required
     }
-    scheme = document["components"]["securitySchemes"]["apiKey"]
+    keyed = {key for key, operation in declared.items() if operation.api_key_required}
+    signed_in = {key for key, operation in declared.items() if operation.user_pools}
+    key_scheme = document["components"]["securitySchemes"]["apiKey"]
+    token_scheme = document["components"]["securitySchemes"]["userPool"]
 
-    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "x-api-key")
-    assert {key for key, operation in operations(document).items() if operation.get("security")} == keyed
+    def requiring(scheme: str) -> set[tuple[str, str]]:
+        return {
+            key
+            for key, operation in operations(document).items()
+            if any(scheme in requirement for requirement in operation.get("security", []))
+        }
+
+    assert (key_scheme["type"], key_scheme["in"], key_scheme["name"]) == ("apiKey", "header", "x-api-key")
+    assert (token_scheme["type"], token_scheme["in"], token_scheme["name"]) == (
+        "apiKey",
+        "header",
+        "Authorization",
+    )
+    assert requiring("apiKey") == keyed
+    assert requiring("userPool") == signed_in
 
 
 @pytest.mark.parametrize(("method", "path"), list(OWN))
@@ -91,20 +107,21 @@ def test_405_names_the_allow_header_and_503_retry_after(document: dict[str, Any]
 
 def test_a_posted_message_links_to_its_history_and_a_page_to_the_next(document: dict[str, Any]) -> None:
     found = operations(document)
-    created = found[("post", "/messages")]["responses"]["201"]["links"]["ReadHistory"]
+    created = found[("post", "/messages")]["responses"]["201"]["links"]["ReadMyHistory"]
+    my_page = found[("get", "/messages/me")]["responses"]["200"]["links"]["NextPage"]
     page = found[("get", "/messages/{user}")]["responses"]["200"]["links"]["NextPage"]
 
-    assert created == {
-        "operationId": "readHistory",
-        "parameters": {"user": "$response.body#/user"},
-        "description": created["description"],
-    }
+    assert created["operationId"] == "readMyHistory"
+    assert (my_page["operationId"], my_page["parameters"]) == (
+        "readMyHistory",
+        {"next": "$response.body#/next"},
+    )
     assert page["parameters"] == {"user": "$request.path.user", "next": "$response.body#/next"}
 
 
 def test_operations_have_ids_tags_and_descriptions(document: dict[str, Any]) -> None:
     for operation in operations(document).values():
-        assert operation["operationId"] in {"postMessage", "sendMessage", "readHistory"}
+        assert operation["operationId"] in {"postMessage", "sendMessage", "readMyHistory", "readHistory"}
         assert operation["tags"] == ["messages"]
         assert operation["summary"]
         assert operation["description"]

@@ -26,7 +26,7 @@ from store_reply.models import (
     UserName,
 )
 from store_reply.service import StoreAndReply
-from store_reply.settings import Settings
+from store_reply.settings import ApiSettings
 from store_reply.telemetry import (
     NAMESPACE,
     record_history_read,
@@ -36,8 +36,13 @@ from store_reply.telemetry import (
 )
 from store_reply.wiring import Configured
 from store_reply_api import contract
-from store_reply_api.http_errors import register_error_handlers, unsupported_media_type
-from store_reply_api.responses import History, MessageAccepted, SendAccepted
+from store_reply_api.http_errors import (
+    Forbidden,
+    Unauthorized,
+    register_error_handlers,
+    unsupported_media_type,
+)
+from store_reply_api.responses import History, MessageAccepted, MessageBody, SendAccepted
 
 logger = Logger()
 metrics = Metrics(namespace=NAMESPACE)
@@ -55,6 +60,8 @@ def _route(method: str, rule: str, **options: Any) -> Callable[[Callable[..., An
 
 _user = TypeAdapter(UserName)
 TAG = "messages"
+# Cognito's user name: unique in the pool, chosen at sign-up, never reassigned.
+USERNAME_CLAIM = "cognito:username"
 PUBLIC_USER_SCHEMA = {"minLength": 1, "maxLength": MAX_USER_CHARS, "pattern": PUBLIC_USER_PATTERN}
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -68,6 +75,15 @@ def _deployment_check() -> bool:
     return bool(app.context.get("deployment_check"))
 
 
+def _caller() -> str:
+    """The signed-in user, from the claims of the ID token API Gateway's Cognito authorizer verified."""
+    claims = app.current_event.request_context.authorizer.claims
+    name = claims.get(USERNAME_CLAIM)
+    if not isinstance(name, str) or not name:
+        raise Unauthorized("sign in: this route needs a Cognito ID token in the Authorization header")
+    return name
+
+
 def _json(status: HTTPStatus, body: Any) -> Response[Any]:
     return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -77,24 +93,35 @@ def _json(status: HTTPStatus, body: Any) -> Response[Any]:
     "/messages",
     operation_id="postMessage",
     tags=[TAG],
-    summary="Send a message; get the reply in its language",
+    summary="Send a message as the signed-in user; get the reply in its language",
     description="Detects the message's language, replies with the thank-you text translated into it "
-    "and stores the message. With an `Idempotency-Key`, a retry stores nothing new.",
+    "and stores the message under the signed-in user (the ID token's `cognito:username`). With an "
+    "`Idempotency-Key`, a retry stores nothing new.",
+    security=[{contract.USER_POOL_SCHEME: []}],
     responses=contract.responses(
         201,
         "Stored; the reply in the message's language",
-        {400: contract.MALFORMED_JSON, 415: contract.NOT_JSON},
+        {
+            400: contract.MALFORMED_JSON,
+            401: contract.NOT_SIGNED_IN,
+            403: contract.NOT_THE_CALLER,
+            415: contract.NOT_JSON,
+        },
         links={
+            "ReadMyHistory": {
+                "operationId": "readMyHistory",
+                "description": "The signed-in user's history, where this message now is",
+            },
             "ReadHistory": {
                 "operationId": "readHistory",
                 "parameters": {"user": "$response.body#/user"},
-                "description": "The sender's history, where this message now is",
-            }
+                "description": "The same history, named by its user",
+            },
         },
     ),
 )
 def post_message(
-    message: NewMessage,
+    body: MessageBody,
     idempotency_key: Annotated[
         IdempotencyKey | None,
         Header(
@@ -104,7 +131,11 @@ def post_message(
         ),
     ] = None,
 ) -> Response[MessageAccepted]:
-    """Store a message and reply in its language."""
+    """Store a message from the signed-in user and reply in its language."""
+    caller = _caller()
+    if body.user is not None and body.user != caller:
+        raise Forbidden("a message is sent as the signed-in user: leave out 'user', or give your own")
+    message = NewMessage(user=caller, message=body.message)
     receipt = _service().accept(message, idempotency_key, allow_reserved=_deployment_check())
     record_receipt(metrics, receipt)
     return _json(HTTPStatus.CREATED, MessageAccepted.of(receipt).model_dump(mode="json"))
@@ -115,29 +146,52 @@ def post_message(
     "/send",
     operation_id="sendMessage",
     tags=[TAG],
-    summary="Send a message (the original demo's route)",
-    description="The same as `POST /messages`, with the message in the query string; the reply is "
-    "also under `message`, as the original demo answered.",
+    summary="Send a message without signing in (the original demo's route)",
+    description="Where the stage allows anonymous messages (dev), stores the message under the given "
+    "name, apart from every signed-in user's history, and answers as the original demo did (the "
+    "reply is also under `message`). Elsewhere it is refused with 403: sign in and `POST /messages`.",
     responses=contract.responses(
-        200,
-        "Stored; the reply in the message's language",
-        links={
-            "ReadHistory": {
-                "operationId": "readHistory",
-                "parameters": {"user": "$response.body#/user"},
-                "description": "The sender's history, where this message now is",
-            }
-        },
+        200, "Stored anonymously; the reply in the message's language", {403: contract.NO_ANONYMOUS}
     ),
 )
 def send(
-    user: Annotated[UserName, Query(description="Who sends the message", examples=["alice"])],
+    user: Annotated[UserName, Query(description="The name to send under", examples=["alice"])],
     message: Annotated[MessageText, Query(description="The message", examples=["Gracias por todo"])],
 ) -> SendAccepted:
-    """Store a message and reply in its language, as the original demo's ``GET /send``."""
-    receipt = _service().accept(NewMessage(user=user, message=message), allow_reserved=_deployment_check())
+    """Store an anonymous message and reply in its language, as the original demo's ``GET /send``."""
+    if not app.context.get("anonymous_send"):
+        raise Forbidden("this stage takes no anonymous messages: sign in and POST /messages")
+    anonymous = NewMessage(user=user, message=message, anonymous=True)
+    receipt = _service().accept(anonymous, allow_reserved=_deployment_check())
     record_receipt(metrics, receipt)
     return SendAccepted.of(receipt)
+
+
+_HISTORY_LINKS = {
+    "NextPage": {
+        "operationId": "readMyHistory",
+        "parameters": {"next": "$response.body#/next"},
+        "description": "The following page, while `next` is not null",
+    }
+}
+_HISTORY_ERRORS = {400: contract.BAD_PAGE_TOKEN, 401: contract.NOT_SIGNED_IN, 403: contract.NO_API_KEY}
+Limit = Annotated[int, Query(ge=1, le=100, description="Messages per page")]
+PageToken = Annotated[str | None, Query(description="Token from the previous page")]
+
+
+@_route(
+    "GET",
+    "/messages/me",
+    operation_id="readMyHistory",
+    tags=[TAG],
+    summary="The signed-in user's messages, newest first (API key required)",
+    description="A page of the signed-in user's messages, newest first; `next` reads the following page.",
+    security=[{contract.USER_POOL_SCHEME: [], contract.API_KEY_SCHEME: []}],
+    responses=contract.responses(200, "A page of your history", _HISTORY_ERRORS, links=_HISTORY_LINKS),
+)
+def my_history(limit: Limit = 20, next: PageToken = None) -> History:
+    """Read a page of the signed-in user's history."""
+    return _history_of(_caller(), limit, next)
 
 
 @_route(
@@ -145,13 +199,14 @@ def send(
     "/messages/<user>",
     operation_id="readHistory",
     tags=[TAG],
-    summary="A user's messages, newest first (API key required)",
-    description="A page of the user's messages, newest first; `next` reads the following page.",
-    security=[{contract.API_KEY_SCHEME: []}],
+    summary="A user's messages, newest first: only your own (API key required)",
+    description="The same as `GET /messages/me` when `user` is the signed-in user; any other user is "
+    "refused with 403.",
+    security=[{contract.USER_POOL_SCHEME: [], contract.API_KEY_SCHEME: []}],
     responses=contract.responses(
         200,
-        "A page of the user's history",
-        {400: contract.BAD_PAGE_TOKEN, 403: contract.NO_API_KEY},
+        "A page of your history",
+        {**_HISTORY_ERRORS, 403: contract.NOT_YOUR_HISTORY},
         links={
             "NextPage": {
                 "operationId": "readHistory",
@@ -164,20 +219,32 @@ def send(
 def history(
     # Validated as a UserName once decoded; documented as one.
     user: Annotated[str, Path(description="The user, URL-encoded", json_schema_extra=PUBLIC_USER_SCHEMA)],
-    limit: Annotated[int, Query(ge=1, le=100, description="Messages per page")] = 20,
-    next: Annotated[str | None, Query(description="Token from the previous page")] = None,
+    limit: Limit = 20,
+    next: PageToken = None,
 ) -> History:
-    """Read a page of a user's history."""
+    """Read a page of the signed-in user's history, named in the path."""
     # REST APIs pass path parameters still percent-encoded.
     name = _user.validate_python(unquote(user))
-    page = _service().history(name, limit, next, allow_reserved=_deployment_check())
+    if name != _caller():
+        raise Forbidden("you can read only your own history")
+    return _history_of(name, limit, next)
+
+
+def _history_of(user: str, limit: int, page_token: str | None) -> History:
+    page = _service().history(user, limit, page_token, allow_reserved=_deployment_check())
     record_history_read(metrics, len(page.messages))
-    return History.of(name, page)
+    return History.of(user, page)
 
 
-def create_handler(build: Callable[[], StoreAndReply], *, once: bool = True) -> Handler:
+def create_handler(
+    build: Callable[[], StoreAndReply],
+    *,
+    once: bool = True,
+    anonymous_send: Callable[[], bool] = lambda: True,
+) -> Handler:
     """A Lambda handler whose service comes from ``build``: called once, or on every invocation
-    when ``build`` keeps the service itself (``once=False``)."""
+    when ``build`` keeps the service itself (``once=False``); ``anonymous_send`` says whether
+    ``GET /send`` takes anonymous messages."""
     built: list[StoreAndReply] = []
 
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
@@ -189,13 +256,15 @@ def create_handler(build: Callable[[], StoreAndReply], *, once: bool = True) -> 
         if refused := unsupported_media_type(event):
             record_rejected_request(metrics)
             return refused
-        app.append_context(service=built[0], deployment_check=is_deployment_check(context))
+        app.append_context(
+            service=built[0], deployment_check=is_deployment_check(context), anonymous_send=anonymous_send()
+        )
         return app.resolve(event, context)
 
     return handler
 
 
-CONFIGURED = Configured(lambda: Settings.from_environ(os.environ))
+CONFIGURED = Configured(lambda: ApiSettings.from_environ(os.environ))
 
 
 DRY_REQUEST = {
@@ -219,4 +288,6 @@ def _dry_request(service: StoreAndReply) -> None:
 
 PRODUCTION = Primed(CONFIGURED.service, touch=CONFIGURED.prepare, dry_run=_dry_request)
 PRODUCTION.register()
-lambda_handler = create_handler(PRODUCTION.get, once=False)
+lambda_handler = create_handler(
+    PRODUCTION.get, once=False, anonymous_send=lambda: CONFIGURED.settings.anonymous_send
+)

@@ -114,4 +114,26 @@ NO_API_KEY = _error(
     "The `x-api-key` header is missing or not a key of this API's usage plan (API Gateway)",
     ("forbidden", {"message": "Forbidden"}),
 )
+NOT_SIGNED_IN = _error(
+    "No valid Cognito ID token in `Authorization`: missing, expired, badly signed, from another pool "
+    "or client, or an access token (API Gateway's Cognito authorizer)",
+    ("unauthorized", {"message": "Unauthorized"}),
+)
+NOT_THE_CALLER = _error(
+    "The body names another user than the signed-in one",
+    (
+        "another user",
+        {"message": "a message is sent as the signed-in user: leave out 'user', or give your own"},
+    ),
+)
+NO_ANONYMOUS = _error(
+    "This stage takes no anonymous messages (only dev does): sign in and POST /messages",
+    ("off", {"message": "this stage takes no anonymous messages: sign in and POST /messages"}),
+)
+NOT_YOUR_HISTORY = _error(
+    "Another user's history (you can read only your own), or no valid API key (API Gateway)",
+    ("another user", {"message": "you can read only your own history"}),
+    ("forbidden", {"message": "Forbidden"}),
+)
 API_KEY_SCHEME = "apiKey"
+USER_POOL_SCHEME = "userPool"

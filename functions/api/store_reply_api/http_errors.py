@@ -24,6 +24,19 @@ from store_reply.errors import (
 from store_reply.telemetry import record_rejected_request, record_store_failure
 
 RETRY_AFTER_SECONDS = 2
+
+
+class Unauthorized(Exception):
+    """The route needs a signed-in user and the request has none."""
+
+
+class Forbidden(Exception):
+    """The signed-in user (or anonymous caller) may not do this."""
+
+
+ACCESS_ERRORS = {Unauthorized: HTTPStatus.UNAUTHORIZED, Forbidden: HTTPStatus.FORBIDDEN}
+
+
 # Domain errors the caller can fix: the status and the field at fault.
 CALLER_ERRORS: dict[type[StoreAndReplyError], tuple[HTTPStatus, str]] = {
     InvalidPageToken: (HTTPStatus.BAD_REQUEST, "query.next"),
@@ -105,6 +118,11 @@ def register_error_handlers(
         record_rejected_request(metrics)
         status, field = CALLER_ERRORS[type(error)]
         return error_response(status, str(error), errors=[{"field": field}])
+
+    @app.exception_handler([Unauthorized, Forbidden])
+    def refused_access(error: Unauthorized | Forbidden) -> Response[Any]:
+        record_rejected_request(metrics)
+        return error_response(ACCESS_ERRORS[type(error)], str(error))
 
     @app.exception_handler(StorageUnavailable)
     def storage_down(error: StorageUnavailable) -> Response[Any]:

@@ -42,7 +42,13 @@ def openapi_document(server_url: str | None = None, version: str = "1.0.0") -> d
                 name="x-api-key",
                 in_=APIKeyIn.header,
                 description="An API key of the stack's usage plan (make start prints the local one)",
-            )
+            ),
+            contract.USER_POOL_SCHEME: APIKey(
+                name="Authorization",
+                in_=APIKeyIn.header,
+                description="A Cognito ID token of the stack's user pool, as it is (no 'Bearer'): "
+                "`make token USER=alice` locally; README, 'Users and tokens'",
+            ),
         },
     )
     parsed: dict[str, Any] = json.loads(document)

@@ -1,14 +1,29 @@
-"""The shapes of the API's answers (they also document the OpenAPI schema)."""
+"""The shapes of the API's request body and answers (they also document the OpenAPI schema)."""
 
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from store_reply.models import HistoryPage, Receipt, StoredMessage
+from store_reply.models import HistoryPage, MessageText, Receipt, StoredMessage, UserName
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class MessageBody(_Body):
+    """What a signed-in user sends: the message. They are the sender; a ``user``, if given, must be them."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        json_schema_extra={"examples": [{"message": "Bonjour, merci pour votre aide"}]},
+    )
+
+    message: MessageText
+    user: UserName | None = Field(
+        default=None, description="Optional, for the original demo's clients: must be the signed-in user"
+    )
 
 
 class MessageAccepted(_Body):

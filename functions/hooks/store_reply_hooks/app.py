@@ -16,7 +16,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
-from store_reply_hooks.aws import AlarmWatch, CheckDataCleaner, CodeDeployReporter, LambdaInvoker
+from store_reply_hooks.aws import (
+    AlarmWatch,
+    CheckDataCleaner,
+    CheckIdentity,
+    CodeDeployReporter,
+    LambdaInvoker,
+)
 from store_reply_hooks.checks import checks_for
 from store_reply_hooks.hook import EndpointCheck, TrafficHook
 
@@ -41,6 +47,9 @@ class HookSettings(BaseModel):
     events_dir: Path = Field(default=Path("/opt"), alias="TEST_EVENTS_DIR")
     max_duration_ms: int = Field(default=5_000, gt=0, alias="MAX_DURATION_MS")
     api_url_parameter: str | None = Field(default=None, alias="API_URL_PARAMETER")
+    user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
+    check_client_id: str | None = Field(default=None, alias="CHECK_CLIENT_ID")
+    anonymous_send: bool = Field(default=False, alias="ANONYMOUS_SEND")
     alarm_names: str = Field(default="", alias="ALARM_NAMES")
 
 
@@ -50,10 +59,17 @@ def build_hook(settings: HookSettings, session: boto3.Session | None = None) -> 
     alarm_names = [name for name in settings.alarm_names.split(",") if name]
     endpoint = None
     if settings.api_url_parameter:
+        if not (settings.user_pool_id and settings.check_client_id):
+            raise ValueError("API_URL_PARAMETER needs USER_POOL_ID and CHECK_CLIENT_ID to sign in")
         ssm = session.client("ssm", config=CONTROL)
-        endpoint = EndpointCheck(ssm.get_parameter(Name=settings.api_url_parameter)["Parameter"]["Value"])
+        identity = CheckIdentity(
+            session.client("cognito-idp", config=CONTROL), settings.user_pool_id, settings.check_client_id
+        )
+        endpoint = EndpointCheck(
+            ssm.get_parameter(Name=settings.api_url_parameter)["Parameter"]["Value"], identity
+        )
     return TrafficHook(
-        checks=checks_for(settings.checks),
+        checks=checks_for(settings.checks, anonymous_send=settings.anonymous_send),
         events_dir=settings.events_dir,
         invoker=LambdaInvoker(session.client("lambda", config=INVOKE), settings.target_function),
         cleaner=CheckDataCleaner(session.client("dynamodb", config=CONTROL), settings.table_name),

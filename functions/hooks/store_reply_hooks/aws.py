@@ -1,7 +1,9 @@
 """The AWS calls of a hook: invoke the function, report to CodeDeploy, read alarms, clean up."""
 
 import base64
+import contextlib
 import json
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from store_reply.deployment_checks import CLIENT_CONTEXT_KEY
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
 
@@ -150,3 +153,40 @@ class CheckDataCleaner:
             start = page.get("LastEvaluatedKey")
             if start is None:
                 return deleted
+
+
+class CheckIdentity:
+    """A user of the stack's pool for one deployment's check, made and signed in with Cognito's admin API.
+
+    The user is named after the check user (``__deployment-check__<id>``), a name the API refuses
+    to write as; it exists only while the hook runs. The app client used allows only the admin
+    password flow, which needs the hook's IAM permissions, on this pool alone.
+    """
+
+    CALLS = 4  # create, set the password, sign in, delete
+
+    def __init__(self, client: "CognitoIdentityProviderClient", user_pool_id: str, client_id: str) -> None:
+        self._client = client
+        self._pool = user_pool_id
+        self._app_client = client_id
+
+    def sign_in(self, user: str) -> str:
+        """Create ``user`` with a random password and return an ID token for them."""
+        password = f"Aa1!{secrets.token_urlsafe(32)}"
+        self._client.admin_create_user(UserPoolId=self._pool, Username=user, MessageAction="SUPPRESS")
+        self._client.admin_set_user_password(
+            UserPoolId=self._pool, Username=user, Password=password, Permanent=True
+        )
+        signed_in = self._client.admin_initiate_auth(
+            UserPoolId=self._pool,
+            ClientId=self._app_client,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": user, "PASSWORD": password},
+        )
+        token: str = signed_in["AuthenticationResult"]["IdToken"]
+        return token
+
+    def remove(self, user: str) -> None:
+        """Delete ``user``; one already gone is fine."""
+        with contextlib.suppress(self._client.exceptions.UserNotFoundException):
+            self._client.admin_delete_user(UserPoolId=self._pool, Username=user)

@@ -43,6 +43,9 @@ def _api_event(event: Payload, user: str) -> Payload:
         event["multiValueQueryStringParameters"]["user"] = [user]
     if event.get("pathParameters"):
         event["path"] = f"/messages/{user}"
+    claims = event.get("requestContext", {}).get("authorizer", {}).get("claims")
+    if claims is not None:  # signed in as the check user, as API Gateway would pass it
+        claims["cognito:username"] = user
     return event
 
 
@@ -92,20 +95,30 @@ def _no_failures(answer: Payload, _user: str) -> list[str]:
     return [f"{len(failures)} records failed"] if failures else []
 
 
+ANONYMOUS_SEND = Check(
+    "the demo route", "api/send.json", _api_event, _response(200, MESSAGE_FIELDS | {"message"})
+)
+NO_ANONYMOUS_SEND = Check("the demo route", "api/send.json", _api_event, _response(403))
+# Where the stage takes anonymous messages (dev); elsewhere the demo route must refuse them.
 API_CHECKS = (
     Check("store a message", "api/post-message.json", _api_event, _response(201, MESSAGE_FIELDS)),
-    Check("the demo route", "api/send.json", _api_event, _response(200, MESSAGE_FIELDS | {"message"})),
+    ANONYMOUS_SEND,
     Check("read the history", "api/history.json", _api_event, _history),
-    Check("refuse a missing field", "api/post-message-missing-user.json", _api_event, _response(422)),
+    Check("read my history", "api/my-history.json", _api_event, _history),
+    Check("refuse a missing field", "api/post-message-missing-message.json", _api_event, _response(422)),
     Check("refuse malformed JSON", "api/post-message-malformed-json.json", _api_event, _response(400)),
     Check("refuse a wrong method", "api/wrong-method.json", _api_event, _response(405)),
 )
 QUEUE_CHECKS = (Check("store a batch", "sqs/batch.json", _queue_event, _no_failures),)
 
 
-def checks_for(kind: Literal["api", "queue"]) -> Sequence[Check]:
-    """The checks for a kind of function."""
-    return API_CHECKS if kind == "api" else QUEUE_CHECKS
+def checks_for(kind: Literal["api", "queue"], *, anonymous_send: bool = False) -> Sequence[Check]:
+    """The checks for a kind of function; the demo route's answer depends on the anonymous mode."""
+    if kind == "queue":
+        return QUEUE_CHECKS
+    if anonymous_send:
+        return API_CHECKS
+    return tuple(NO_ANONYMOUS_SEND if check is ANONYMOUS_SEND else check for check in API_CHECKS)
 
 
 def load_event(events_dir: Path, name: str) -> Payload:

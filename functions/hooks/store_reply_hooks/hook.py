@@ -18,6 +18,7 @@ from store_reply.deployment_checks import check_user
 from store_reply_hooks.aws import (
     AlarmWatch,
     CheckDataCleaner,
+    CheckIdentity,
     CodeDeployReporter,
     InvocationError,
     LambdaInvoker,
@@ -32,7 +33,8 @@ logger = logging.getLogger(__name__)
 REPORT_MS = 35_000
 INVOKE_MS = 64_000
 CONTROL_CALL_MS = 21_000
-ENDPOINT_MS = 20_000
+# Two HTTP calls of 10 s and the check identity's Cognito calls.
+ENDPOINT_MS = 2 * 10_000 + CheckIdentity.CALLS * CONTROL_CALL_MS
 
 
 @dataclass(frozen=True)
@@ -59,22 +61,35 @@ class Verdict:
 
 
 class EndpointCheck:
-    """Sends a message through the deployed API, as a user would."""
+    """Calls the deployed API as a user would: without a token, then signed in as the check user."""
 
-    def __init__(self, api_url: str, timeout: float = 10) -> None:
+    HTTP_CALLS = 2
+
+    def __init__(self, api_url: str, identity: CheckIdentity, timeout: float = 10) -> None:
         self._url = api_url.rstrip("/") + "/messages"
+        self._identity = identity
         self._timeout = timeout
 
     def problems(self, user: str) -> list[str]:
-        """What went wrong calling the API; empty when it refused the reserved user as it must.
+        """What went wrong calling the API; empty when it answered both calls as it must.
 
-        Through API Gateway the check user is a reserved name like any caller's: the deployed
-        endpoint must answer 422, which proves the whole path (gateway, alias, function, validation)
-        without storing anything.
+        Without a token the authorizer must refuse (401). With the check user's ID token the
+        request passes gateway, authorizer, alias and function, whose validation refuses the
+        reserved user (422): the whole path is proven and nothing is stored.
         """
-        body = json.dumps({"user": user, "message": "Deployment check: thank you!"}).encode()
+        problems = self._expect(401, None, "without a token")
+        try:
+            token = self._identity.sign_in(user)
+            problems += self._expect(422, token, "as the reserved check user")
+        finally:
+            self._identity.remove(user)
+        return problems
+
+    def _expect(self, expected: int, token: str | None, how: str) -> list[str]:
+        body = json.dumps({"message": "Deployment check: thank you!"}).encode()
+        headers = {"Content-Type": "application/json", **({"Authorization": token} if token else {})}
         request = urllib.request.Request(  # noqa: S310 (the stack's own https URL)
-            self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
+            self._url, data=body, method="POST", headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
@@ -82,9 +97,9 @@ class EndpointCheck:
         except urllib.error.HTTPError as error:
             status = error.code
         except OSError as error:
-            return [f"POST {self._url} failed: {error}"]
+            return [f"POST {self._url} {how} failed: {error}"]
         return (
-            [] if status == 422 else [f"POST {self._url} answered {status}, expected 422 for a reserved user"]
+            [] if status == expected else [f"POST {self._url} {how} answered {status}, expected {expected}"]
         )
 
 
@@ -127,7 +142,12 @@ class TrafficHook:
         finally:
             try:
                 if self._wrote:  # nothing was sent, so nothing was stored
-                    deleted = self.cleaner.clean(user_partition(user), budget.allows_cleanup_call)
+                    deleted = sum(
+                        self.cleaner.clean(
+                            user_partition(user, anonymous=anonymous), budget.allows_cleanup_call
+                        )
+                        for anonymous in (False, True)
+                    )
                     logger.info("Deleted %d test items", deleted)
             except Exception as error:
                 logger.exception("Test data not deleted")

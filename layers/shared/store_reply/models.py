@@ -82,6 +82,11 @@ class NewMessage(BaseModel):
 
     user: UserName
     message: MessageText
+    anonymous: bool = Field(
+        default=False,
+        description="Sent without signing in: kept apart from every signed-in user's history",
+        exclude=True,
+    )
 
 
 class DecidedBy(StrEnum):
@@ -110,6 +115,7 @@ class StoredMessage(BaseModel):
 
     id: str
     user: str
+    anonymous: bool = False
     message: str
     language: str
     reply: str

@@ -129,6 +129,7 @@ class StoreAndReply:
         stored = StoredMessage(
             id=key.id,
             user=message.user,
+            anonymous=message.anonymous,
             message=message.message,
             language=language.language,
             reply=reply.text,

@@ -63,3 +63,13 @@ class QueueSettings(Settings):
     max_receive_count: int = Field(
         ge=1, le=1_000, alias="MAX_RECEIVE_COUNT", description="The queue's redrive maxReceiveCount"
     )
+
+
+class ApiSettings(Settings):
+    """The API function's settings: the service's, plus whether ``GET /send`` takes anonymous messages."""
+
+    anonymous_send: bool = Field(
+        default=False,
+        alias="ANONYMOUS_SEND",
+        description="true: GET /send stores messages without a signed-in user, apart from every history",
+    )

@@ -2,7 +2,8 @@
 
 Keys (``pk``, ``sk``):
 - a message: ``USER#<user>`` / ``MSG#<received at, UTC, ms>#<id>``: newest first per user by ``sk``,
-  and two messages of one user in one millisecond differ by id;
+  and two messages of one user in one millisecond differ by id; a message sent without signing in
+  is under ``ANON#<name>``, which no history reads;
 - a translation: ``TRANSLATION#<language>`` / SHA-256 of the source text;
 - an idempotency claim: ``IDEMPOTENCY#<user>`` / ``KEY#<client's key>``, expiring through the
   table's TTL attribute ``expiresAt``.
@@ -34,15 +35,17 @@ def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def user_partition(user: str) -> str:
-    """The partition key that holds a user's messages."""
-    return f"USER#{user}"
+def user_partition(user: str, *, anonymous: bool = False) -> str:
+    """The partition key that holds a user's messages (or those sent anonymously under a name)."""
+    return f"{'ANON' if anonymous else 'USER'}#{user}"
 
 
-def message_key(user: str, received_at: datetime, message_id: str) -> dict[str, "AttributeValueTypeDef"]:
+def message_key(
+    user: str, received_at: datetime, message_id: str, *, anonymous: bool = False
+) -> dict[str, "AttributeValueTypeDef"]:
     """The primary key of a stored message."""
     return {
-        "pk": {"S": user_partition(user)},
+        "pk": {"S": user_partition(user, anonymous=anonymous)},
         "sk": {"S": f"{MESSAGE_PREFIX}{_timestamp(received_at)}#{message_id}"},
     }
 
@@ -50,7 +53,7 @@ def message_key(user: str, received_at: datetime, message_id: str) -> dict[str, 
 def message_item(message: StoredMessage) -> dict[str, "AttributeValueTypeDef"]:
     """A stored message as a DynamoDB item."""
     return {
-        **message_key(message.user, message.received_at, message.id),
+        **message_key(message.user, message.received_at, message.id, anonymous=message.anonymous),
         "id": {"S": message.id},
         "user": {"S": message.user},
         "message": {"S": message.message},
