@@ -1,10 +1,12 @@
 """Tests against a deployed stack, found through its CloudFormation outputs.
 
 Set STACK_NAME (and AWS_REGION, or a profile's region) to run them; without it they are skipped.
-Each test writes under its own uuid-named user and deletes what it wrote.
+Each test signs in as a user of its own, made in the stack's user pool, and deletes the user and
+what it wrote.
 """
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,18 +43,46 @@ def stack() -> Stack:
     return Stack(outputs, key)
 
 
+@dataclass(frozen=True)
+class SignedInUser:
+    """A user of the stack's pool, signed in: their name, and the ID token to send as Authorization."""
+
+    name: str
+    token: str
+
+
 @pytest.fixture
-def test_user(stack: Stack) -> Iterator[str]:
-    """A user name no one else writes; its messages are deleted afterwards."""
-    user = f"integration-test-{uuid.uuid4().hex}"
-    yield user
-    dynamodb = boto3.client("dynamodb")
-    table = stack.outputs["TableName"]
-    items = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"USER#{user}"}},
-        ProjectionExpression="pk, sk",
-    )["Items"]
-    for item in items:
-        dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+def test_user(stack: Stack) -> Iterator[SignedInUser]:
+    """A user no one else is, made in the stack's pool and signed in; deleted afterwards, with every
+    message stored under their name (their own, and those sent anonymously under it)."""
+    name = f"integration-test-{uuid.uuid4().hex}"
+    password = f"Aa1!{secrets.token_urlsafe(24)}"
+    cognito = boto3.client("cognito-idp")
+    pool, client = stack.outputs["UserPoolId"], stack.outputs["UserPoolClientId"]
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username=name,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+    )
+    try:
+        cognito.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
+        signed_in = cognito.initiate_auth(
+            ClientId=client,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": name, "PASSWORD": password},
+        )
+        yield SignedInUser(name, signed_in["AuthenticationResult"]["IdToken"])
+    finally:
+        cognito.admin_delete_user(UserPoolId=pool, Username=name)
+        dynamodb = boto3.client("dynamodb")
+        table = stack.outputs["TableName"]
+        for partition in (f"USER#{name}", f"ANON#{name}"):
+            items = dynamodb.query(
+                TableName=table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": partition}},
+                ProjectionExpression="pk, sk",
+            )["Items"]
+            for item in items:
+                dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
