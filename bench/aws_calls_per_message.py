@@ -26,14 +26,19 @@ def post(user: str, message: str) -> dict[str, Any]:
         "httpMethod": "POST",
         "path": "/messages",
         "resource": "/messages",
-        "body": json.dumps({"user": user, "message": message}),
+        "body": json.dumps({"message": message}),
         "isBase64Encoded": False,
         "headers": {"Content-Type": "application/json"},
         "multiValueHeaders": {"Content-Type": ["application/json"]},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": None,
-        "requestContext": {"requestId": "bench", "stage": "v1"},
+        # As API Gateway passes it once the Cognito authorizer has verified the user's ID token.
+        "requestContext": {
+            "requestId": "bench",
+            "stage": "v1",
+            "authorizer": {"claims": {"cognito:username": user, "token_use": "id"}},
+        },
     }
 
 

@@ -75,7 +75,8 @@ class Context:
 event = {"httpMethod": "POST", "path": "/messages", "resource": "/messages", "body": json.dumps(
     {"user": "alice", "message": "Thanks for the help"}), "isBase64Encoded": False, "headers": {},
     "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
-    "pathParameters": None, "requestContext": {"requestId": "r", "stage": "v1"}}
+    "pathParameters": None, "requestContext": {"requestId": "r", "stage": "v1",
+    "authorizer": {"claims": {"cognito:username": "alice", "token_use": "id"}}}}
 with Stubber(clients.dynamodb) as d:
     d.add_response("put_item", {})
     assert handler(event, Context())["statusCode"] == 201

@@ -240,7 +240,7 @@ def create_handler(
     build: Callable[[], StoreAndReply],
     *,
     once: bool = True,
-    anonymous_send: Callable[[], bool] = lambda: True,
+    anonymous_send: Callable[[], bool] = lambda: False,
 ) -> Handler:
     """A Lambda handler whose service comes from ``build``: called once, or on every invocation
     when ``build`` keeps the service itself (``once=False``); ``anonymous_send`` says whether
