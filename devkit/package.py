@@ -3,45 +3,123 @@
 The pipeline's CloudFormation deploy actions read a template configuration (``Parameters`` and
 ``Tags``) beside the packaged template; writing them from samconfig.toml keeps one source for
 what each environment is, whether deployed by hand (``sam deploy --config-env``) or by the pipeline.
+
+Given the packaged template, each configuration also carries the version digests of the guarded
+functions: SHA-256 of the function's expanded properties with that environment's parameter
+values resolved. SAM names a function's versions by hashing its properties as written, where a
+parameter is only its name, so a deploy that changes only a parameter (a reply text, the detection
+mode, SnapStart) would update the function but publish no version, and the live alias would keep
+the old configuration (aws/serverless-application-model#1640, #3820). The template hands these
+digests to ``AutoPublishCodeSha256``, which SAM resolves against the parameters.
 """
 
+import hashlib
 import json
 import shlex
 import sys
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from devkit.template import ROOT
+from devkit.local.intrinsics import LocalResource, Resolver
+from devkit.template import ROOT, Template, expand, load_template
 
 ENVIRONMENTS = {"dev": "default", "staging": "staging", "prod": "prod"}
+# The functions CodeDeploy releases, and the parameter that names their versions.
+VERSION_DIGESTS = {"ApiFunction": "ApiVersionDigest", "QueueConsumerFunction": "QueueConsumerVersionDigest"}
 
 
 def _pairs(text: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in shlex.split(text))
 
 
-def template_configuration(samconfig: dict[str, Any], section: str) -> dict[str, Any]:
-    """The template configuration of one samconfig.toml environment."""
+class _Placeholders(Mapping[str, str]):
+    """Any attribute of a resource, as ``Name.Attribute``: a resource's name is not configuration."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getitem__(self, attribute: str) -> str:
+        return f"{self._name}.{attribute}"
+
+    def __contains__(self, attribute: object) -> bool:
+        return isinstance(attribute, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def version_digests(
+    packaged: Template, parameters: Mapping[str, str], region: str, stack_name: str
+) -> dict[str, str]:
+    """The version digest of each guarded function, for one environment's parameter values.
+
+    The function's properties after SAM's expansion (code location, layer version, environment,
+    memory, SnapStart and the rest), with parameters, conditions and mappings resolved; other
+    resources stand as their names. Parameters the configuration does not set take their defaults.
+    """
+    unset = dict.fromkeys(VERSION_DIGESTS.values(), "")
+    expanded = expand(packaged, {**parameters, **unset})
+    values = (
+        {
+            name: str(declaration.get("Default", ""))
+            for name, declaration in expanded.get("Parameters", {}).items()
+        }
+        | dict(parameters)
+        | unset
+    )
+    resolver = Resolver(
+        parameters=values,
+        resources={
+            name: LocalResource(ref=name, attributes=_Placeholders(name)) for name in expanded["Resources"]
+        },
+        conditions=expanded.get("Conditions", {}),
+        region=region,
+        stack_name=stack_name,
+        mappings=expanded.get("Mappings", {}),
+    )
+    digests = {}
+    for function, parameter in VERSION_DIGESTS.items():
+        properties = resolver.resolve(expanded["Resources"][function]["Properties"])
+        canonical = json.dumps(properties, sort_keys=True, separators=(",", ":"))
+        digests[parameter] = hashlib.sha256(canonical.encode()).hexdigest()
+    return digests
+
+
+def template_configuration(
+    samconfig: dict[str, Any], section: str, packaged: Template | None = None
+) -> dict[str, Any]:
+    """One samconfig.toml environment's template configuration; with the package, its version digests."""
     deploy = samconfig[section]["deploy"]["parameters"]
-    return {
-        "Parameters": _pairs(deploy.get("parameter_overrides", "")),
-        "Tags": _pairs(deploy.get("tags", "")),
-    }
+    parameters = _pairs(deploy.get("parameter_overrides", ""))
+    if packaged is not None:
+        stack = samconfig[section]["global"]["parameters"]
+        parameters |= version_digests(packaged, parameters, stack["region"], stack["stack_name"])
+    return {"Parameters": parameters, "Tags": _pairs(deploy.get("tags", ""))}
 
 
-def write_configurations(folder: Path, samconfig_path: Path = ROOT / "samconfig.toml") -> list[Path]:
+def write_configurations(
+    folder: Path, samconfig_path: Path = ROOT / "samconfig.toml", packaged_path: Path | None = None
+) -> list[Path]:
     """Write ``<folder>/<environment>.json`` for every environment; return the paths."""
     samconfig = tomllib.loads(samconfig_path.read_text())
+    packaged = load_template(packaged_path) if packaged_path is not None else None
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for environment, section in ENVIRONMENTS.items():
         path = folder / f"{environment}.json"
-        path.write_text(json.dumps(template_configuration(samconfig, section), indent=2) + "\n")
+        configuration = template_configuration(samconfig, section, packaged)
+        path.write_text(json.dumps(configuration, indent=2) + "\n")
         written.append(path)
     return written
 
 
 if __name__ == "__main__":
-    for path in write_configurations(Path(sys.argv[1])):
+    # python -m devkit.package <folder> [packaged template]
+    packaged_template = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    for path in write_configurations(Path(sys.argv[1]), packaged_path=packaged_template):
         print(f"wrote {path}")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +83,9 @@ def test_each_environment_has_its_template_configuration(packaged: dict[str, Any
 
     assert configuration["Parameters"]["Environment"] == environment
     assert configuration["Tags"]["environment"] == environment
+    # The versions are named after the package and this environment's parameters (test_versions.py).
+    for parameter in ("ApiVersionDigest", "QueueConsumerVersionDigest"):
+        assert re.fullmatch(r"[0-9a-f]{64}", configuration["Parameters"][parameter]), parameter
 
 
 def test_the_layer_ships_arm64_binaries_and_compiled_bytecode(packaged: dict[str, Any]) -> None:
