@@ -43,6 +43,10 @@ def post(user: str, message: str) -> dict[str, Any]:
 
 
 def main(messages: int) -> None:
+    if messages <= len(LANGUAGES):
+        raise SystemExit(
+            f"messages: more than {len(LANGUAGES)}, one per language to fill the cache, then warm ones"
+        )
     with counted_aws() as calls:
         settings, clients = settings_and_clients()
         handler = create_handler(lambda: build_service(settings, clients))

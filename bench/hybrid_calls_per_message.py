@@ -6,7 +6,7 @@ answers each text it is asked about with the text's label, Translate with a made
 counted). Every text of tests/data/language_evaluation.tsv goes once through the HTTP API and once
 through the queue, in batches of 10, in a seeded random order; the translation cache starts warm.
 
-Run: .venv/bin/python bench/hybrid_calls_per_message.py [threshold]
+Run: .venv/bin/python bench/hybrid_calls_per_message.py [threshold] [evaluation.tsv]
 """
 
 import contextlib
@@ -14,6 +14,7 @@ import io
 import json
 import random
 import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -66,14 +67,14 @@ def answer_language_services(clients: AwsClients, labels: dict[str, str]) -> Non
     clients.translate.meta.events.register("before-call.translate.TranslateText", translate)  # type: ignore[arg-type]
 
 
-def texts() -> list[tuple[str, str]]:
-    pairs = labelled_texts(EVALUATION)
+def texts(evaluation: Path) -> list[tuple[str, str]]:
+    pairs = labelled_texts(evaluation)
     random.Random(7).shuffle(pairs)
     return pairs
 
 
-def main(threshold: float) -> None:
-    pairs = texts()
+def main(threshold: float, evaluation: Path) -> None:
+    pairs = texts(evaluation)
     labels = {text: language for language, text in pairs}
     with counted_aws() as calls:
         settings = Settings.from_environ(
@@ -117,7 +118,7 @@ def main(threshold: float) -> None:
                 assert queue(event, Context())["batchItemFailures"] == []  # type: ignore[arg-type]
         queue_calls = dict(calls)
     messages = len(pairs)
-    print(f"AWS calls per message, hybrid at {threshold:.2f}, {messages} texts of {EVALUATION.name}")
+    print(f"AWS calls per message, hybrid at {threshold:.2f}, {messages} texts of {evaluation.name}")
     print(f"  HTTP API:              {sum(api_calls.values()) / messages:.3f}  {api_calls}  (target <= 1.10)")
     per_message = sum(queue_calls.values()) / messages
     print(f"  queue, batches of 10:  {per_message:.3f}  {queue_calls}  (target <= 0.12)")
@@ -125,4 +126,7 @@ def main(threshold: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 0.9)
+    main(
+        float(sys.argv[1]) if len(sys.argv) > 1 else 0.9,
+        Path(sys.argv[2]) if len(sys.argv) > 2 else EVALUATION,
+    )

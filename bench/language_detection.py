@@ -30,7 +30,11 @@ EVALUATION = ROOT / "tests" / "data" / "language_evaluation.tsv"
 THRESHOLDS = [round(0.5 + 0.05 * step, 2) for step in range(10)]
 PRECISION_TARGET = 0.995
 
-# Prices, us-east-1, on-demand, as AWS publishes them (checked 2026-11):
+# Prices, us-east-1, on-demand. The pricing pages themselves cannot be fetched from here; in 2026-11
+# these were compared with what could be read: Comprehend's units and 3-unit minimum on its
+# pricing page, $0.0001 a unit, Lambda's arm64 rates, DynamoDB's halved on-demand write price
+# and the SnapStart rates (README) in secondary sources quoting AWS. API Gateway, Translate,
+# CloudWatch Logs and PutMetricData are the list prices as last known, not compared again.
 COMPREHEND_UNIT = 0.0001  # $ per 100-character unit of DetectDominantLanguage (batch: the same per text)
 COMPREHEND_MINIMUM_UNITS = 3  # every text is billed at least 3 units
 TRANSLATE_PER_CHAR = 15 / 1_000_000  # $15 per million characters; same-language calls are free
@@ -94,7 +98,7 @@ def per_threshold(scored: list[Scored]) -> None:
     for threshold in THRESHOLDS:
         outcomes = [outcome(s, threshold) for s in scored]
         kept = [s for s, o in zip(scored, outcomes, strict=True) if o == "kept"]
-        precision = sum(s.guess == s.language for s in kept) / len(kept)
+        precision = sum(s.guess == s.language for s in kept) / max(1, len(kept))
         sent = [s for s, o in zip(scored, outcomes, strict=True) if o == "comprehend"]
         undetermined = outcomes.count("undetermined")
         cost = base_cost() + sum(comprehend_cost(s.text) for s in sent) / len(scored)
