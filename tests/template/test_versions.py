@@ -7,12 +7,14 @@ digest `make package` writes per environment (devkit/package.py) instead.
 """
 
 import copy
+import tomllib
 from typing import Any
 
 import pytest
+from samcli.cli.types import CfnParameterOverridesType
 
 from devkit.package import VERSION_DIGESTS, version_digests
-from devkit.template import expand, resources_of_type
+from devkit.template import ROOT, expand, resources_of_type
 
 REGION, STACK = "us-east-1", "store-and-reply-prod"
 PROD = {"Environment": "prod", "SnapStart": "PublishedVersions"}
@@ -126,4 +128,19 @@ def test_what_the_pipeline_adds_at_deploy_time_reaches_no_function(template: dic
 
     assert version_digests(template, {**PROD, **boundary}, REGION, STACK) == version_digests(
         template, PROD, REGION, STACK
+    )
+
+
+@pytest.mark.parametrize("section", ["default", "staging", "prod"])
+def test_a_hand_deploy_sends_empty_digests(section: str) -> None:
+    # `sam deploy` keeps the previous value of a parameter it is not given (UsePreviousValue): on a
+    # stack the pipeline deployed, a stale digest would name every later version alike, and new code
+    # would publish nothing. samconfig.toml sends them empty, so SAM's own hash applies.
+    samconfig = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    overrides = CfnParameterOverridesType().convert(
+        samconfig[section]["deploy"]["parameters"]["parameter_overrides"], None, None
+    )
+
+    assert {parameter: overrides.get(parameter) for parameter in VERSION_DIGESTS.values()} == dict.fromkeys(
+        VERSION_DIGESTS.values(), ""
     )
