@@ -67,7 +67,7 @@ def test_calls_per_api_and_queue_message() -> None:
     assert "per message" in run("bench/queue_calls_per_message.py")
 
 
-@pytest.mark.parametrize("code", ["FLOOR", "HANDLER"])
+@pytest.mark.parametrize("code", ["FLOOR", "HANDLER", "BARE", "VALIDATED"])
 def test_cold_start_measures_what_it_says(code: str) -> None:
     # Each measured program once, in this environment (the benchmark's own one is built on first use).
     milliseconds = cold_start.measure(Path(sys.executable), getattr(cold_start, code))
