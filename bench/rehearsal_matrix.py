@@ -29,6 +29,7 @@ SCENARIOS = {
     "latency=+2000ms": "latency=+2000ms",
     "http5xx=0.1": "http5xx=0.1",
     "degraded=0.3": "degraded=0.3",
+    "nolocal=1": "nolocal=1",
     "crash": "crash",
     "hook-silent": "hook-silent",
 }

@@ -55,7 +55,10 @@ class Faults:
     - ``silent``: the handler is not run at all (a traffic hook that never reports);
     - ``latency=MS``: every invocation reports MS more of ``Duration`` (added to the measured time,
       not slept, so a compressed clock stays compressed);
-    - ``degraded=R``: the language service fails with probability R (the reply degrades).
+    - ``degraded=R``: the language service fails with probability R (the reply degrades);
+    - ``nolocal=R``: the local language model decides nothing, with probability R, as a model that
+      failed to load or a confidence threshold of 1 would (the text goes to the language service,
+      or stays undetermined).
 
     ``R@TEXT`` limits a fault to events containing TEXT.
     """
@@ -66,6 +69,7 @@ class Faults:
     silent: bool = False
     latency: float = 0.0
     degraded: Fault = Fault()
+    nolocal: Fault = Fault()
 
     @classmethod
     def parse(cls, text: str) -> "Faults":
@@ -76,7 +80,7 @@ class Faults:
                 values[name] = True
             elif name == "latency":
                 values["latency"] = float(value.removeprefix("+").removesuffix("ms"))
-            elif name in {"errors", "http5xx", "degraded"}:
+            elif name in {"errors", "http5xx", "degraded", "nolocal"}:
                 rate, _, marker = value.partition("@")
                 values[name] = Fault(float(rate), marker)
             else:
@@ -133,6 +137,25 @@ def _degrade_language_services(fault: Fault) -> None:
     LanguagePolicy.decide_all = failing_decide_all  # type: ignore[method-assign]
 
 
+def _silence_local_model(fault: Fault) -> None:
+    """Let the local model decide nothing, at the fault's rate; the rest of the policy is unchanged."""
+    from store_reply.detection import LanguageDecision, LanguagePolicy  # noqa: PLC0415
+
+    locally = LanguagePolicy._locally  # noqa: SLF001 (the one step this fault replaces)
+
+    def undecided(self: LanguagePolicy, text: str) -> LanguageDecision | None:
+        return None if fault.strikes(text) else locally(self, text)
+
+    LanguagePolicy._locally = undecided  # type: ignore[method-assign]  # noqa: SLF001
+
+
+def _install_language_faults(faults: Faults) -> None:
+    if faults.degraded.rate > 0:
+        _degrade_language_services(faults.degraded)
+    if faults.nolocal.rate > 0:
+        _silence_local_model(faults.nolocal)
+
+
 def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:
     def faulty(event: Any, context: Any) -> Any:
         if faults.silent:
@@ -180,8 +203,7 @@ def main() -> None:
             raise InjectedFault("DEVKIT_FAULTS: crash at import")
         module = importlib.import_module(module_name)
         handler = _with_faults(getattr(module, attribute), faults)
-        if faults.degraded.rate > 0:
-            _degrade_language_services(faults.degraded)
+        _install_language_faults(faults)
     except Exception:  # noqa: BLE001 (reported to the caller, who shows it)
         connection.send({"ready": False, "error": traceback.format_exc()})
         return

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidate", default=WORKING_TREE, help=f"a commit, or {WORKING_TREE} (default)")
     parser.add_argument("--env", default="prod", choices=["dev", "staging", "prod"])
     parser.add_argument(
-        "--faults", default="", help="errors=R, http5xx=R, latency=MS, degraded=R, crash, or hook-silent"
+        "--faults",
+        default="",
+        help="errors=R, http5xx=R, latency=MS, degraded=R, nolocal=R, crash, or hook-silent",
     )
     parser.add_argument("--speed", type=float, default=15.0, help="simulated seconds per real second")
     parser.add_argument("--api-per-minute", type=float, default=150.0)

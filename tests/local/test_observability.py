@@ -2,7 +2,8 @@
 
 The stack runs with its clock sped up twenty times (a simulated minute every three seconds) and
 faults injected into the API function's live version by the local runtime: events containing one
-marker raise, events containing another answer 500. The alarms are the template's own.
+marker raise, events containing another answer 500, and the local language model decides nothing
+for a third. The alarms are the template's own.
 """
 
 import json
@@ -14,19 +15,24 @@ from typing import Any
 
 import pytest
 
+from devkit.language_model import model_path
+from store_reply.adapters.fasttext import FastTextLanguageIdentifier
+from store_reply.settings import Settings
 from tests.local.conftest import RunningStack, start_stack
 from tests.support import eventually
 
 SPEED = 20.0
 RAISE = "please-raise-now"
 ANSWER_500 = "please-answer-500"
+UNDECIDED = "vraiment"  # a word of the texts below: the fault strikes them, and they stay French
 API_FUNCTION = "store-and-reply-local-ApiFunction"
 ALARM = "store-and-reply-local-{}"
 
 
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    options = ("--speed", str(SPEED), "--faults", f"ApiFunction=errors=1@{RAISE},http5xx=1@{ANSWER_500}")
+    faults = f"ApiFunction=errors=1@{RAISE},http5xx=1@{ANSWER_500},nolocal=1@{UNDECIDED}"
+    options = ("--speed", str(SPEED), "--faults", faults)
     running = start_stack(tmp_path_factory.mktemp("observed"), options=options)
     yield running
     running.stop()
@@ -75,6 +81,25 @@ def test_the_5xx_rate_alarm_follows_the_answers_api_gateway_gives(observed: Runn
     assert (
         max(point["value"] for point in data["evaluatedDatapoints"]) > 5
     )  # percent, the template's threshold
+
+
+def test_a_version_whose_local_model_decides_nothing_fires_the_local_language_alarm(
+    observed: RunningStack,
+) -> None:
+    # Every reply is right (the language service decides instead): only the share of languages the
+    # local model decided shows a version that would multiply the Comprehend bill.
+    texts = [
+        f"Merci beaucoup pour votre aide numéro {index}, c'est {UNDECIDED} très gentil" for index in range(20)
+    ]
+    model = FastTextLanguageIdentifier(model_path())
+    confidence = Settings.model_fields["language_confidence"].default  # the template's default too
+    assert all(model.identify(text)[1] >= confidence for text in texts), "the model decides them"
+
+    statuses = [post(observed, text) for text in texts]
+
+    assert set(statuses) == {201}
+    eventually(lambda: state(observed, "ApiLocalLanguageAlarm") == "ALARM", seconds=60 / SPEED * 2)
+    assert state(observed, "ApiDegradedAlarm") == "OK"
 
 
 def test_api_gateway_and_lambda_metrics_carry_the_dimensions_aws_uses(observed: RunningStack) -> None:

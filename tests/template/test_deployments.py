@@ -23,6 +23,7 @@ GUARDED = {
             "ApiDurationAlarm",
             "Api5xxRateAlarm",
             "ApiDegradedAlarm",
+            "ApiLocalLanguageAlarm",
         },
         "hooks": ("ApiPreTrafficHook", "ApiPostTrafficHook"),
     },
@@ -35,6 +36,7 @@ GUARDED = {
             "ConsumerFailedRecordsAlarm",
             "ConsumerDeadLetteredAlarm",
             "ConsumerRejectionRateAlarm",
+            "ConsumerLocalLanguageAlarm",
         },
         "hooks": ("ConsumerPreTrafficHook", "ConsumerPostTrafficHook"),
     },
@@ -248,9 +250,11 @@ def test_every_rate_alarm_judges_only_a_minimum_sample(expanded: dict[str, Any])
     assert set(rates) == {
         "Api5xxRateAlarm",
         "ApiDegradedAlarm",
+        "ApiLocalLanguageAlarm",
         "ConsumerDegradedAlarm",
         "ConsumerFailedRecordsAlarm",
         "ConsumerRejectionRateAlarm",
+        "ConsumerLocalLanguageAlarm",
     }
     for name, expression in rates.items():
         assert re.match(r"^IF\(.+? >= \$\{RateAlarmMinimumSample\}, 100 \* ", expression["Fn::Sub"]), name
@@ -259,9 +263,11 @@ def test_every_rate_alarm_judges_only_a_minimum_sample(expanded: dict[str, Any])
 def test_business_alarms_read_the_emf_metrics_by_function_version(expanded: dict[str, Any]) -> None:
     for name in (
         "ApiDegradedAlarm",
+        "ApiLocalLanguageAlarm",
         "ConsumerDegradedAlarm",
         "ConsumerFailedRecordsAlarm",
         "ConsumerRejectionRateAlarm",
+        "ConsumerLocalLanguageAlarm",
     ):
         stats = [m["MetricStat"]["Metric"] for m in alarm(expanded, name)["Metrics"] if "MetricStat" in m]
         for metric in stats:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from devkit.local.intrinsics import Resolver
 from devkit.package import template_configuration
 from devkit.template import expand
 
@@ -68,3 +69,33 @@ def test_the_shared_layer_ships_the_model_for_arm64_checked_by_hash() -> None:
     assert "numpy" not in requirements.lower()
     assert re.search(r"sha256sum --check", makefile)
     assert '"$(ARTIFACTS_DIR)/language-model/"' in makefile
+
+
+@pytest.mark.parametrize("alarm", ["ApiLocalLanguageAlarm", "ConsumerLocalLanguageAlarm"])
+def test_a_version_whose_local_model_stops_deciding_is_rolled_back(
+    template: dict[str, Any], alarm: str
+) -> None:
+    # The share the local model decides, of every message the version saw; below the parameter the
+    # canary stops, except with comprehend detection, where the local model decides nothing by design.
+    defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    for mode, threshold in (("hybrid", 10.0), ("local", 10.0), ("comprehend", 0.0)):
+        expanded = expand(template, {"LanguageDetection": mode})
+        properties = expanded["Resources"][alarm]["Properties"]
+        resolver = Resolver(
+            parameters={**defaults, "LanguageDetection": mode},
+            resources={},
+            conditions=expanded["Conditions"],
+            region="us-east-1",
+            stack_name="store-and-reply-prod",
+        )
+
+        assert float(resolver.resolve(properties["Threshold"])) == threshold, mode
+        assert properties["ComparisonOperator"] == "LessThanThreshold"
+    metrics = {metric["Id"]: metric for metric in properties["Metrics"]}
+    read = {
+        metrics[name]["MetricStat"]["Metric"]["MetricName"]
+        for name in ("local", "comprehend", "undetermined")
+    }
+    assert read == {"LanguageDecidedLocally", "LanguageDecidedByComprehend", "LanguageUndetermined"}
+    # Too few messages in a minute to judge: 100 %, not breaching.
+    assert metrics["rate"]["Expression"]["Fn::Sub"].endswith(", 100)")
