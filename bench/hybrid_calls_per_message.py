@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSResponse
 
 from bench.aws_calls import DEMO_CALLS_PER_MESSAGE, REPLY, TABLE, Context, counted_aws
 from bench.aws_calls_per_message import post
-from bench.language_detection import EVALUATION
+from bench.language_detection import arguments
 from bench.queue_calls_per_message import batch
 from devkit.language_model import labelled_texts, model_path
 from devkit.resources import create_queues
@@ -126,7 +126,4 @@ def main(threshold: float, evaluation: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(
-        float(sys.argv[1]) if len(sys.argv) > 1 else 0.9,
-        Path(sys.argv[2]) if len(sys.argv) > 2 else EVALUATION,
-    )
+    main(*arguments(sys.argv))
