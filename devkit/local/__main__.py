@@ -30,7 +30,8 @@ def banner(stack: LocalStack, seconds: float) -> str:
         f"Store & Reply is running locally (started in {seconds:.1f} s). Press Ctrl-C to stop.",
         "",
         f"  API            {api}",
-        f"                 curl -s '{api}/send?user=alice&message=Danke%20sch%C3%B6n'   (anonymous)",
+        f"                 curl -s '{api}/send?user=alice&message=Vielen%20Dank%20f%C3%BCr%20die%20Hilfe'"
+        "   (anonymous)",
         "  Sign in        TOKEN=$(make -s token USER=alice)   (signs alice up first; password "
         f"{LOCAL_PASSWORD})",
         f'                 curl -s -X POST {api}/messages -H "Authorization: $TOKEN" \\',
