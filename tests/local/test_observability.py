@@ -86,8 +86,9 @@ def test_the_5xx_rate_alarm_follows_the_answers_api_gateway_gives(observed: Runn
 def test_a_version_whose_local_model_decides_nothing_fires_the_local_language_alarm(
     observed: RunningStack,
 ) -> None:
-    # Every reply is right (the language service decides instead): only the share of languages the
-    # local model decided shows a version that would multiply the Comprehend bill.
+    # The local stack detects with the local model alone, so these messages are stored as
+    # undetermined and answered in the configured language, which no other alarm counts as a fault;
+    # with hybrid detection they would go to Comprehend. Only the share the model decided shows it.
     texts = [
         f"Merci beaucoup pour votre aide numéro {index}, c'est {UNDECIDED} très gentil" for index in range(20)
     ]
