@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from devkit.cloud.clock import Clock
 from devkit.sqs import lambda_event
 
 if TYPE_CHECKING:
@@ -39,9 +40,13 @@ class QueuePoller(threading.Thread):
     dead-letter queue after maxReceiveCount receives.
     """
 
-    def __init__(self, mapping: QueueMapping, sqs: "SQSClient", invoke: Invoke) -> None:
+    def __init__(
+        self, mapping: QueueMapping, sqs: "SQSClient", invoke: Invoke, clock: Clock | None = None
+    ) -> None:
         super().__init__(name=f"poller-{mapping.function}", daemon=True)
         self.mapping = mapping
+        # The batching window passes in the stack's time, so a compressed clock batches as Lambda would.
+        self._window = (clock or Clock()).real_seconds(mapping.batching_window)
         self._sqs = sqs
         self._invoke = invoke
         self._stopping = threading.Event()
@@ -75,7 +80,7 @@ class QueuePoller(threading.Thread):
             ).get("Messages", [])
             batch.extend(received)
             if batch and deadline is None:
-                deadline = time.monotonic() + mapping.batching_window
+                deadline = time.monotonic() + self._window
             if deadline is not None and (not received or time.monotonic() >= deadline):
                 break
         return batch

@@ -267,7 +267,9 @@ class LocalStack:
         self.api = apis[0] if apis else None
         self._server = make_server(options.host, options.api_port, self._wsgi, threaded=True)
         self._threads.append(threading.Thread(target=self._server.serve_forever, name="api", daemon=True))
-        self._pollers = [QueuePoller(mapping, sqs, self.invoke) for mapping in self._queue_mappings(sqs)]
+        self._pollers = [
+            QueuePoller(mapping, sqs, self.invoke, options.clock) for mapping in self._queue_mappings(sqs)
+        ]
         for thread in [*self._threads, *self._pollers]:
             thread.start()
 
@@ -323,6 +325,13 @@ class LocalStack:
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 (moto accepts any key)
         )
+
+    def id_token(self, user: str) -> str:
+        """An ID token of this stack's user pool for ``user``, signed up first if needed."""
+        from devkit.local.users import id_token  # noqa: PLC0415
+
+        (pool,) = (pool["Ref"] for pool in self.user_pools.values())
+        return id_token(self.client("cognito-idp"), self.options.stack_name, user, pool=pool)
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str | None) -> Any:
         """Invoke a function by logical id (its live alias) or ``name:qualifier``; raise on its error."""

@@ -9,14 +9,21 @@ LOCAL_PASSWORD = "Local-password-1"  # noqa: S105 (the local stack's users only,
 
 
 def id_token(
-    cognito: "CognitoIdentityProviderClient", stack_name: str, user: str, password: str = LOCAL_PASSWORD
+    cognito: "CognitoIdentityProviderClient",
+    stack_name: str,
+    user: str,
+    password: str = LOCAL_PASSWORD,
+    pool: str | None = None,
 ) -> str:
     """An ID token for ``user`` from the stack's public app client, signing them up first if needed.
 
-    Signing up is confirmed with the admin API, which stands for the code Cognito would email.
+    ``pool`` is the pool's id where the caller knows it (an endpoint may hold an earlier stack's
+    pool of the same name); otherwise the pool is found by name. Signing up is confirmed with the
+    admin API, which stands for the code Cognito would email.
     """
-    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    pool = next(p["Id"] for p in pools if p["Name"] == f"{stack_name}-users")
+    if pool is None:
+        pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+        pool = next(p["Id"] for p in pools if p["Name"] == f"{stack_name}-users")
     clients = cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
     client = next(c["ClientId"] for c in clients if c["ClientName"] == f"{stack_name}-public")
     try:

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--speed", type=float, default=15.0, help="simulated seconds per real second")
     parser.add_argument("--api-per-minute", type=float, default=150.0)
-    parser.add_argument("--queue-per-minute", type=float, default=60.0)
+    parser.add_argument("--queue-per-minute", type=float, default=150.0)
     parser.add_argument(
         "--seed", type=int, default=0, help="seeds the load, the alias's routing and the faults"
     )

@@ -12,6 +12,9 @@ import logging
 import math
 import random
 import threading
+import urllib.error
+import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -49,7 +52,7 @@ class RehearsalOptions:
     speed: float = 15.0
     faults: str = ""  # DEVKIT_FAULTS for the candidate's versions, or "hook-silent"
     api_per_minute: float = 150.0
-    queue_per_minute: float = 60.0
+    queue_per_minute: float = 150.0
     seed: int = 0
     reports: Path = ROOT / "reports" / "rehearsal"
     data_dir: Path = ROOT / ".local" / "rehearsal" / "data"
@@ -72,6 +75,9 @@ class Result:
     ended: float
     report: Path | None = None
     candidate_requests: int = 0
+    # User requests through the live alias while the canary split traffic: function -> version -> count.
+    canary_requests: dict[str, dict[str, int]] = field(default_factory=dict)
+    answers: dict[str, dict[str, int]] = field(default_factory=dict)  # load kind -> answer -> count
 
 
 class StackPorts:
@@ -178,7 +184,14 @@ def plan_groups(expanded: Template, resolver: Resolver, stack: LocalStack) -> li
 
 
 class Traffic(threading.Thread):
-    """Users: API messages and queue messages in many languages, at a rate in simulated minutes."""
+    """Users: API messages and queue messages in many languages, at a rate in simulated minutes.
+
+    API messages are posted by signed-in users of the local pool (an ID token each, as the
+    authorizer requires); queue messages name their user in the body, as producers do. Each
+    answer's status is counted, so a load that cannot reach the function is seen, not assumed.
+    """
+
+    USERS = 8
 
     def __init__(self, stack: LocalStack, clock: Clock, per_minute: float, kind: str, seed: int) -> None:
         super().__init__(name=f"traffic-{kind}", daemon=True)
@@ -187,41 +200,49 @@ class Traffic(threading.Thread):
         self.random = random.Random(seed)  # noqa: S311 (choosing test messages)
         self.messages = [text for _, text in labelled_texts(MESSAGES)]
         self.sent = 0
+        self.answers: Counter[int | str] = Counter()
         self._stopping = threading.Event()
         self._sqs = stack.client("sqs") if kind == "queue" else None
+        self._tokens: dict[str, str] = {}
 
     def stop(self) -> None:
         self._stopping.set()
 
+    def _token(self, user: str) -> str:
+        if user not in self._tokens:
+            self._tokens[user] = self.stack.id_token(user)
+        return self._tokens[user]
+
     def run(self) -> None:
         if not self.interval:
             return
-        import urllib.error  # noqa: PLC0415
-        import urllib.request  # noqa: PLC0415
-
         while not self._stopping.wait(self.clock.real_seconds(self.interval)):
-            body = {
-                "user": f"rehearsal-{self.random.randrange(50)}",
-                "message": self.random.choice(self.messages),
-            }
+            user = f"rehearsal-{self.random.randrange(self.USERS)}"
+            message = self.random.choice(self.messages)
             try:
-                if self._sqs is not None:
-                    self._sqs.send_message(
-                        QueueUrl=self.stack.queue_urls["MessagesQueue"], MessageBody=json.dumps(body)
-                    )
-                else:
-                    request = urllib.request.Request(  # noqa: S310 (the local API on loopback)
-                        f"{self.stack.options.api_url}/messages",
-                        data=json.dumps(body).encode(),
-                        headers={"Content-Type": "application/json"},
-                    )
-                    with urllib.request.urlopen(request, timeout=30):  # noqa: S310
-                        pass
-            except (urllib.error.URLError, OSError):
-                pass  # an error answer is what the metrics and alarms are for
-            except Exception:
+                self.answers[self._send(user, message)] += 1
+            except Exception as error:  # an unreachable function is what the reach check reports
+                self.answers[type(error).__name__] += 1
                 logger.debug("traffic error", exc_info=True)
             self.sent += 1
+
+    def _send(self, user: str, message: str) -> int | str:
+        if self._sqs is not None:
+            self._sqs.send_message(
+                QueueUrl=self.stack.queue_urls["MessagesQueue"],
+                MessageBody=json.dumps({"user": user, "message": message}),
+            )
+            return "queued"
+        request = urllib.request.Request(  # noqa: S310 (the local API on loopback)
+            f"{self.stack.options.api_url}/messages",
+            data=json.dumps({"message": message}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": self._token(user)},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:  # an error answer is what the alarms are for
+            return int(error.code)
 
 
 def _through_alias(
@@ -247,6 +268,46 @@ def _per_version(stack: LocalStack, function: str, start: float, end: float) -> 
             or 0.0,
         }
     return stats
+
+
+def canary_windows(events: Sequence[Event]) -> dict[str, tuple[float, float]]:
+    """Per function, when its alias split traffic between two versions (from the first partial
+    shift to the next shift, stop or rollback)."""
+    windows: dict[str, tuple[float, float]] = {}
+    opened: dict[str, float] = {}
+    for event in sorted(events, key=lambda e: e.at):
+        weight = event.detail.get("weight")
+        if event.kind == "TrafficShifted" and weight is not None and 0 < weight < 1:
+            opened.setdefault(event.function, event.at)
+        elif event.function in opened and event.kind in {"TrafficShifted", "DeploymentFailure"}:
+            windows[event.function] = (opened.pop(event.function), event.at)
+    return windows
+
+
+def canary_reach(stack: LocalStack, events: Sequence[Event]) -> dict[str, dict[str, int]]:
+    """User requests each version served through the live alias during its canary window."""
+    return {
+        function: {
+            version: len(_through_alias(stack, function, version, "Invocations", start=start, end=end))
+            for version in ("1", stack.candidates[function])
+        }
+        for function, (start, end) in canary_windows(events).items()
+        if function in stack.candidates
+    }
+
+
+MIN_JUDGED_WINDOW = 60.0  # simulated seconds of split traffic after which both versions must have served
+
+
+def unreached(
+    reach: Mapping[str, Mapping[str, int]], windows: Mapping[str, tuple[float, float]]
+) -> list[str]:
+    """The functions whose canary lasted long enough, yet one of whose versions served no user."""
+    return [
+        f"{function} (" + ", ".join(f"v{v} {n} requests" for v, n in counts.items()) + ")"
+        for function, counts in reach.items()
+        if windows[function][1] - windows[function][0] >= MIN_JUDGED_WINDOW and min(counts.values()) == 0
+    ]
 
 
 def rehearse(options: RehearsalOptions) -> Result:
@@ -361,6 +422,10 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
                 + "; ".join(f"{o.function}: {o.reason}{_why(o.reason, stack, ports)}" for o in failed)
             )
             code = 1 if failed else 0
+            missed = unreached(canary_reach(stack, events), canary_windows(events))
+            if missed:  # a canary no user reached decided nothing
+                verdict = "Could not judge: the load reached no version of " + "; ".join(missed)
+                code = 2
             clock.sleep(60)  # a last minute of load on what is now live
         sampler_stop.set()
         for load in traffic:
@@ -391,10 +456,20 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
             started=started,
             ended=clock.now(),
             candidate_requests=candidate_requests,
+            canary_requests=canary_reach(stack, events),
+            answers=_answers(traffic),
         )
     finally:
         stack.stop()
     return result
+
+
+def _answers(traffic: Sequence[Traffic]) -> dict[str, dict[str, int]]:
+    """What the load got back, per kind (api, queue): HTTP statuses, "queued", or an error's name."""
+    totals: dict[str, Counter[str]] = {}
+    for load in traffic:
+        totals.setdefault(load.kind, Counter()).update({str(k): v for k, v in load.answers.items()})
+    return {kind: dict(counts) for kind, counts in totals.items()}
 
 
 def _why(reason: str, stack: LocalStack, ports: StackPorts) -> str:

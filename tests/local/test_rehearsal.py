@@ -30,7 +30,7 @@ Release = Callable[..., Result]
 
 def options(base: Path | None, candidate: Path, work: Path, **settings: Any) -> RehearsalOptions:
     """A quick, quiet rehearsal: light load, time sixty times faster, everything under ``work``."""
-    defaults = {"environment": "staging", "speed": SPEED, "api_per_minute": 90, "queue_per_minute": 30}
+    defaults = {"environment": "staging", "speed": SPEED, "api_per_minute": 90, "queue_per_minute": 60}
     return RehearsalOptions(
         base=base,
         candidate=candidate,
@@ -129,6 +129,22 @@ def test_a_change_to_the_shared_layer_alone_deploys_both_functions_in_parallel(r
     assert sorted(p["function"] for p in result.plan) == ["ApiFunction", "QueueConsumerFunction"]
     assert {o.function for o in result.outcomes} == {"ApiFunction", "QueueConsumerFunction"}
     assert len({o.deployment_id for o in result.outcomes}) == 2
+
+
+def test_signed_in_users_reach_both_versions_of_each_function_at_about_the_canary_weight(
+    release: Release,
+) -> None:
+    result = release(change="layers/shared/store_reply/replies.py")
+
+    # Every API message was accepted: the load signs in as users of the local pool.
+    assert set(result.answers["api"]) == {"201"}, result.answers
+    assert set(result.answers["queue"]) == {"queued"}, result.answers
+    for function in ("ApiFunction", "QueueConsumerFunction"):
+        base, candidate = result.canary_requests[function]["1"], result.canary_requests[function]["2"]
+        assert base > 0, f"{function}: the base served no user during the canary"
+        assert candidate > 0, f"{function}: the candidate served no user during the canary"
+        # 10 % of invocations, drawn one by one: well inside these bounds at this load.
+        assert 0.02 <= candidate / (base + candidate) <= 0.3, result.canary_requests
 
 
 def test_a_first_release_runs_the_candidate_under_load_and_checks_its_alarms(
