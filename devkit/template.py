@@ -91,6 +91,9 @@ def table_definitions(template: Template) -> dict[str, dict[str, Any]]:
         }
         if "GlobalSecondaryIndexes" in properties:
             definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in properties:
+            view = properties["StreamSpecification"]["StreamViewType"]
+            definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
         tables[name] = definition
     return tables
 

@@ -105,9 +105,8 @@ class Queues:
 def queues(moto: None, template: dict[str, Any]) -> Queues:
     """moto SQS queues created from template.yaml: the message queue and its dead-letter queue."""
     client = boto3.client("sqs", region_name=REGION)
-    urls = create_queues(
-        client, template, {"MessagesQueue": "test-messages", "MessagesDeadLetterQueue": "test-messages-dlq"}
-    )
+    names = {"MessagesQueue": "test-messages", "MessagesDeadLetterQueue": "test-messages-dlq"}
+    urls = create_queues(client, template, {**names, "WitnessFailuresQueue": "test-witness-failures"})
     return Queues(
         client,
         urls["MessagesQueue"],

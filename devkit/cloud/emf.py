@@ -7,7 +7,7 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedd
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from devkit.cloud.metrics import Datum, MetricId
@@ -24,11 +24,19 @@ def is_emf(line: str) -> bool:
     return line.lstrip().startswith("{") and '"_aws"' in line
 
 
-def parse(line: str, timestamp: float) -> list[Datum]:
-    """The datapoints of one EMF line, stamped ``timestamp``; raise ``InvalidEmf``."""
+def parse(line: str, timestamp: float, stamped: Callable[[float], float] | None = None) -> list[Datum]:
+    """The datapoints of one EMF line; raise ``InvalidEmf``.
+
+    CloudWatch files each datapoint under the document's ``_aws.Timestamp`` (epoch milliseconds).
+    With ``stamped`` (the stack's clock, from a real epoch second to its own time) the document's
+    timestamp is honoured; without, or when the document has none, the line is ``timestamp``'s.
+    """
     try:
         document = json.loads(line)
         directives = document["_aws"]["CloudWatchMetrics"]
+        written = document["_aws"].get("Timestamp")
+        if stamped is not None and isinstance(written, int | float) and not isinstance(written, bool):
+            timestamp = stamped(written / 1000)
         return list(_datapoints(document, directives, timestamp))
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidEmf(str(error)) from error
@@ -56,14 +64,16 @@ def _datapoints(document: dict[str, Any], directives: list[Any], timestamp: floa
                     yield Datum(metric_id, timestamp, float(number), metric.get("Unit", "None"))
 
 
-def read_lines(lines: list[str], timestamp: float) -> list[Datum]:
+def read_lines(
+    lines: list[str], timestamp: float, stamped: Callable[[float], float] | None = None
+) -> list[Datum]:
     """The datapoints of a function's output; a malformed EMF line is skipped with a warning."""
     data: list[Datum] = []
     for line in lines:
         if not is_emf(line):
             continue
         try:
-            data += parse(line, timestamp)
+            data += parse(line, timestamp, stamped)
         except InvalidEmf as error:
             logger.warning("Ignored a malformed EMF line (%s): %.200s", error, line)
     return data

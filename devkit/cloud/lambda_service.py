@@ -233,5 +233,5 @@ class LocalLambda:
                 "Count",
             )
         )
-        data += read_lines(outcome.logs, now)
+        data += read_lines(outcome.logs, now, lambda epoch: now - self.clock.since_real(epoch))
         self.store.put(data)

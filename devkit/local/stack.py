@@ -24,6 +24,7 @@ from devkit.local import gateway
 from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
 from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
 from devkit.local.poller import QueueMapping, QueuePoller
+from devkit.local.streams import StreamMapping, StreamPoller
 from devkit.local.tokens import CognitoTokens
 from devkit.resources import create_queues, create_tables, create_user_pools, queue_arn
 from devkit.template import TEMPLATE, Template, code_digest, expand, load_template, resources_of_type
@@ -186,6 +187,7 @@ class LocalStack:
         self._moto: Any = None  # the endpoint server, imported in start()
         self._server: BaseWSGIServer | None = None
         self._pollers: list[QueuePoller] = []
+        self.streams: list[StreamPoller] = []
         self._state: Any = None  # a LocalState, imported in start()
         self._threads: list[threading.Thread] = []
 
@@ -270,8 +272,16 @@ class LocalStack:
         self._pollers = [
             QueuePoller(mapping, sqs, self.invoke, options.clock) for mapping in self._queue_mappings(sqs)
         ]
-        for thread in [*self._threads, *self._pollers]:
+        self.streams = [
+            StreamPoller(
+                mapping, dynamodb, self.client("dynamodbstreams"), sqs, self.invoke, clock=options.clock
+            )
+            for mapping in self._stream_mappings()
+        ]
+        for thread in [*self._threads, *self._pollers, *self.streams]:
             thread.start()
+        for stream in self.streams:  # records written from now on reach their functions
+            stream.wait_ready()
 
     def _publish_functions(self, resolver: Resolver) -> None:
         """Each function at $LATEST and as version 1 behind its live alias; in a rehearsal, version 1
@@ -281,12 +291,17 @@ class LocalStack:
         if options.base_root is not None:
             base_source = load_template(options.base_root / options.template.name)
             base = {s.logical_id: s for s in self._function_specs(resolver, options.base_root, base_source)}
+        guarded = {
+            name
+            for name, function in resources_of_type(self.source, "AWS::Serverless::Function").items()
+            if "DeploymentPreference" in function.get("Properties", {})
+        }
         for spec in self._function_specs(resolver):
             self.environments[spec.logical_id] = dict(spec.environment)
             self.function_names[spec.logical_id] = spec.name
             self.functions.add(spec)
             faults = options.faults.get(spec.logical_id)
-            if options.base_root is None:
+            if options.base_root is None or spec.logical_id not in guarded:  # deployed at once
                 live = self.functions.publish(spec.name, _with_faults(spec, faults))
             else:
                 live = self.functions.publish(spec.name, base.get(spec.logical_id, spec))
@@ -299,7 +314,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything, saving the local data last."""
-        for task in [*self._pollers, *self._periodic]:
+        for task in [*self._pollers, *self.streams, *self._periodic]:
             task.stop()
         if self._server is not None:
             self._server.shutdown()
@@ -406,9 +421,9 @@ class LocalStack:
         options, region, queue_names = self.options, self.options.region, self.queue_names
         resources: dict[str, LocalResource] = {}
         for name, table in self.table_names.items():
-            resources[name] = LocalResource(
-                table, {"Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"}
-            )
+            arn = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"
+            # The stream's real ARN carries its creation time: the stream trigger asks the table.
+            resources[name] = LocalResource(table, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
         for name, url in self.queue_urls.items():
             arn = f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue_names[name]}"
             resources[name] = LocalResource(
@@ -563,6 +578,28 @@ class LocalStack:
                     batching_window=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
                     reports_item_failures="ReportBatchItemFailures"
                     in properties.get("FunctionResponseTypes", []),
+                )
+            )
+        return mappings
+
+    def _stream_mappings(self) -> list[StreamMapping]:
+        """The template's mappings from a table's stream to a function."""
+        targets = self._invocation_targets()
+        mappings = []
+        for mapping in resources_of_type(self.expanded, "AWS::Lambda::EventSourceMapping").values():
+            properties = mapping["Properties"]
+            source = properties["EventSourceArn"]
+            if not (isinstance(source, dict) and source.get("Fn::GetAtt", [None, None])[1] == "StreamArn"):
+                continue
+            destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            queue = destination.get("Fn::GetAtt", [None])[0] if isinstance(destination, dict) else None
+            function = properties["FunctionName"]["Ref"]
+            mappings.append(
+                StreamMapping.from_properties(
+                    targets.get(function, function),
+                    self.table_names[source["Fn::GetAtt"][0]],
+                    properties,
+                    self.queue_urls.get(queue or ""),
                 )
             )
         return mappings

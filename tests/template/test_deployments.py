@@ -24,6 +24,8 @@ GUARDED = {
             "Api5xxRateAlarm",
             "ApiDegradedAlarm",
             "ApiLocalLanguageAlarm",
+            "ApiTranslatedRepliesAlarm",
+            "ApiPersistenceAlarm",
         },
         "hooks": ("ApiPreTrafficHook", "ApiPostTrafficHook"),
     },
@@ -37,6 +39,8 @@ GUARDED = {
             "ConsumerDeadLetteredAlarm",
             "ConsumerRejectionRateAlarm",
             "ConsumerLocalLanguageAlarm",
+            "ConsumerTranslatedRepliesAlarm",
+            "ConsumerPersistenceAlarm",
         },
         "hooks": ("ConsumerPreTrafficHook", "ConsumerPostTrafficHook"),
     },
@@ -88,6 +92,15 @@ def test_the_alarms_stop_and_roll_back_the_deployment(deployed: dict[str, Any], 
     assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(
         group["AutoRollbackConfiguration"]["Events"]
     )
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_a_group_has_at_most_the_ten_alarms_codedeploy_accepts(
+    deployed: dict[str, Any], function: str
+) -> None:
+    # CodeDeploy's AlarmConfiguration: "A maximum of 10 alarms can be added"; more is
+    # AlarmsLimitExceededException, and the stack update fails.
+    assert len(group_of(deployed, function)["AlarmConfiguration"]["Alarms"]) <= 10
 
 
 @pytest.mark.parametrize("function", sorted(GUARDED))
@@ -212,11 +225,22 @@ def test_version_alarms_watch_the_new_version_through_the_alias(
     expanded: dict[str, Any], function: str
 ) -> None:
     prefix = "Api" if function == "ApiFunction" else "Consumer"
-    for name in (f"{prefix}ErrorsAlarm", f"{prefix}ThrottlesAlarm", f"{prefix}DurationAlarm"):
-        dimensions = {d["Name"]: d["Value"] for d in alarm(expanded, name)["Dimensions"]}
-        assert dimensions["Resource"] == {"Fn::Sub": f"${{{function}}}:live"}
-        assert dimensions["ExecutedVersion"]["Fn::Select"][0] == 7
-    assert alarm(expanded, f"{prefix}DurationAlarm")["ExtendedStatistic"] == "p99"
+    throttles = {d["Name"]: d["Value"] for d in alarm(expanded, f"{prefix}ThrottlesAlarm")["Dimensions"]}
+    assert throttles["Resource"] == {"Fn::Sub": f"${{{function}}}:live"}
+    assert throttles["ExecutedVersion"]["Fn::Select"][0] == 7
+    for name in (f"{prefix}ErrorsAlarm", f"{prefix}DurationAlarm"):
+        stats = {m["Id"]: m["MetricStat"] for m in alarm(expanded, name)["Metrics"] if "MetricStat" in m}
+        for stat in stats.values():
+            dimensions = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+            assert dimensions["Resource"] == {"Fn::Sub": f"${{{function}}}:live"}
+            # The new version's own figures, or the alias's as a whole: its baseline.
+            assert "ExecutedVersion" not in dimensions or dimensions["ExecutedVersion"]["Fn::Select"][0] == 7
+    durations = {
+        m["Id"]: m["MetricStat"]["Stat"]
+        for m in alarm(expanded, f"{prefix}DurationAlarm")["Metrics"]
+        if "MetricStat" in m
+    }
+    assert durations == {"p99": "p99", "p90": "p90", "invocations": "Sum", "baseline": "p80"}
 
 
 def test_duration_thresholds_sit_below_the_timeouts(template: dict[str, Any]) -> None:
@@ -251,28 +275,50 @@ def test_every_rate_alarm_judges_only_a_minimum_sample(expanded: dict[str, Any])
         "Api5xxRateAlarm",
         "ApiDegradedAlarm",
         "ApiLocalLanguageAlarm",
+        "ApiErrorsAlarm",
+        "ApiDurationAlarm",
+        "ApiTranslatedRepliesAlarm",
+        "ApiPersistenceAlarm",
         "ConsumerDegradedAlarm",
         "ConsumerFailedRecordsAlarm",
         "ConsumerRejectionRateAlarm",
         "ConsumerLocalLanguageAlarm",
+        "ConsumerErrorsAlarm",
+        "ConsumerDurationAlarm",
+        "ConsumerTranslatedRepliesAlarm",
+        "ConsumerPersistenceAlarm",
     }
     for name, expression in rates.items():
-        assert re.match(r"^IF\(.+? >= \$\{RateAlarmMinimumSample\}, 100 \* ", expression["Fn::Sub"]), name
+        text = expression["Fn::Sub"] if "Fn::Sub" in expression else expression["Fn::If"][1]["Fn::Sub"]
+        # Every rate, share or comparison is judged only from the minimum sample.
+        assert re.search(r"IF\((FILL\()?\w+(, 0\))? >= \$\{RateAlarmMinimumSample\}", text), name
 
 
-def test_business_alarms_read_the_emf_metrics_by_function_version(expanded: dict[str, Any]) -> None:
+def test_business_alarms_read_the_emf_metrics_by_function_and_version(expanded: dict[str, Any]) -> None:
+    # Both functions count under one namespace and service: the function's name keeps the API's
+    # version 2 apart from the consumer's. A baseline is the same metric for the function alone.
     for name in (
         "ApiDegradedAlarm",
         "ApiLocalLanguageAlarm",
+        "ApiTranslatedRepliesAlarm",
+        "ApiPersistenceAlarm",
         "ConsumerDegradedAlarm",
         "ConsumerFailedRecordsAlarm",
         "ConsumerRejectionRateAlarm",
         "ConsumerLocalLanguageAlarm",
+        "ConsumerTranslatedRepliesAlarm",
+        "ConsumerPersistenceAlarm",
     ):
+        function = "ApiFunction" if name.startswith("Api") else "QueueConsumerFunction"
         stats = [m["MetricStat"]["Metric"] for m in alarm(expanded, name)["Metrics"] if "MetricStat" in m]
         for metric in stats:
             assert metric["Namespace"] == "StoreAndReply"
-            assert [d["Name"] for d in metric["Dimensions"]] == ["FunctionVersion", "service"]
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert dimensions["FunctionName"] == {"Ref": function}, name
+            assert set(dimensions) in (
+                {"FunctionName", "FunctionVersion", "service"},
+                {"FunctionName", "service"},
+            )
 
 
 def test_no_rollback_alarm_reads_a_queue_metric_that_an_idle_queue_does_not_publish(
@@ -313,7 +359,8 @@ def test_every_rollback_alarm_is_per_minute_tolerates_missing_data_and_notifies(
 ) -> None:
     alarms = resources_of_type(expanded, "AWS::CloudWatch::Alarm")
     rollback = set().union(*(g["alarms"] for g in GUARDED.values()))
-    assert set(alarms) == rollback | {"DeadLettersWaitingAlarm"}
+    paging = {"DeadLettersWaitingAlarm", "WitnessErrorsAlarm", "WitnessFailuresAlarm"}
+    assert set(alarms) == rollback | paging
     for name, resource in alarms.items():
         if name not in rollback:
             continue
@@ -324,7 +371,12 @@ def test_every_rollback_alarm_is_per_minute_tolerates_missing_data_and_notifies(
         assert set(periods) - {None} == {60}, name
         assert properties["TreatMissingData"] == "notBreaching", name
         assert properties["AlarmActions"] == [{"Ref": "DeploymentAlertsTopic"}], name
-        assert isinstance(properties["Threshold"], dict), f"{name}: threshold is a parameter"
+        if properties["Threshold"] == 1:  # an alarm whose value says which of its signals fired
+            (signal,) = [m for m in properties["Metrics"] if m.get("ReturnData")]
+            assert "(1)" in signal["Label"], name
+            assert "The value says which signal fired" in properties["AlarmDescription"], name
+        else:
+            assert isinstance(properties["Threshold"], dict), f"{name}: threshold is a parameter"
 
 
 def test_the_alerts_topic_is_encrypted_and_can_mail_someone(template: dict[str, Any]) -> None:

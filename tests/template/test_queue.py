@@ -10,10 +10,19 @@ def resource(expanded: dict[str, Any], name: str) -> dict[str, Any]:
     return properties
 
 
+def queue_mapping(expanded: dict[str, Any]) -> dict[str, Any]:
+    """The event source mapping that reads the message queue."""
+    (mapping,) = [
+        m
+        for m in resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["MessagesQueue", "Arn"]}
+    ]
+    return mapping
+
+
 def subscribed_function(expanded: dict[str, Any]) -> str:
     """The function the queue's event source mapping invokes, through its alias."""
-    (mapping,) = resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
-    target = mapping["Properties"]["FunctionName"]["Ref"]
+    target = queue_mapping(expanded)["Properties"]["FunctionName"]["Ref"]
     if expanded["Resources"][target]["Type"] == "AWS::Lambda::Alias":
         target = expanded["Resources"][target]["Properties"]["FunctionName"]["Ref"]
     return str(target)
@@ -45,7 +54,7 @@ def test_the_visibility_timeout_is_at_least_six_consumer_timeouts(expanded: dict
 
 
 def test_batches_go_to_the_live_alias_of_the_consumer(expanded: dict[str, Any]) -> None:
-    (mapping,) = resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
+    mapping = queue_mapping(expanded)
     alias = expanded["Resources"][mapping["Properties"]["FunctionName"]["Ref"]]
 
     assert alias["Type"] == "AWS::Lambda::Alias"
@@ -54,8 +63,7 @@ def test_batches_go_to_the_live_alias_of_the_consumer(expanded: dict[str, Any]) 
 
 
 def test_the_consumer_is_subscribed_in_batches_reporting_item_failures(expanded: dict[str, Any]) -> None:
-    (mapping,) = resources_of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
-    properties = mapping["Properties"]
+    properties = queue_mapping(expanded)["Properties"]
 
     assert properties["EventSourceArn"] == {"Fn::GetAtt": ["MessagesQueue", "Arn"]}
     assert properties["BatchSize"] == 10

@@ -90,11 +90,19 @@ class FakeStore:
     broken: bool = False
     refuse: set[str] = field(default_factory=set)
 
-    def save(self, message: StoredMessage) -> None:
+    def save(self, message: StoredMessage) -> bool:
         if self.broken:
             raise StorageUnavailable("table down")
+        before = len(self.messages)
         self.messages = [m for m in self.messages if (m.user, m.id) != (message.user, message.id)]
         self.messages.append(message)
+        return len(self.messages) > before
+
+    def stored_already(self, messages: Sequence[StoredMessage]) -> set[str]:
+        if self.broken:
+            raise StorageUnavailable("table down")
+        kept = {(m.user, m.id) for m in self.messages}
+        return {m.id for m in messages if (m.user, m.id) in kept}
 
     def save_all(self, messages: Sequence[StoredMessage]) -> set[str]:
         if self.broken:

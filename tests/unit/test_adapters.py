@@ -97,6 +97,48 @@ def test_a_stored_message_reads_back_unchanged(dynamodb: "DynamoDBClient") -> No
     assert store.history("Zoë", 1, None) == ([message], False)
 
 
+def test_a_save_says_whether_the_message_is_new_and_names_its_writer_and_moment(
+    dynamodb: "DynamoDBClient",
+) -> None:
+    store = DynamoMessageStore(dynamodb, TABLE_NAME, clock=lambda: 1_796_220_001.5, writer="fn-api:7")
+    message = StoredMessage(
+        id="1" * 32,
+        user="ana",
+        message="Hola",
+        language="es",
+        reply="Gracias",
+        translated=True,
+        received_at=SAME_MILLISECOND,
+    )
+
+    first, again = store.save(message), store.save(message)
+
+    (item,) = dynamodb.scan(TableName=TABLE_NAME)["Items"]
+    assert (first, again) == (True, False)
+    assert item["writer"] == {"S": "fn-api:7"}
+    assert item["writtenAt"] == {"N": "1796220001500"}
+    assert store.history("ana", 1, None) == ([message], False)  # neither shows in what users read
+
+
+def test_stored_already_names_the_messages_an_earlier_delivery_stored(dynamodb: "DynamoDBClient") -> None:
+    store = DynamoMessageStore(dynamodb, TABLE_NAME)
+    messages = [
+        StoredMessage(
+            id=f"{n:032x}",
+            user="ana",
+            message="Hola",
+            language="es",
+            reply="Gracias",
+            translated=True,
+            received_at=SAME_MILLISECOND,
+        )
+        for n in range(150)  # more than one BatchGetItem holds
+    ]
+    store.save_all(messages[::2])
+
+    assert store.stored_already(messages) == {m.id for m in messages[::2]}
+
+
 def cut_every_query_after(dynamodb: "DynamoDBClient", items: int) -> list[dict[str, Any]]:
     """Make moto end each Query page early with a LastEvaluatedKey, as DynamoDB does at 1 MB."""
     calls: list[dict[str, Any]] = []

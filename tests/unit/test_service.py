@@ -1,11 +1,12 @@
 """The use cases, with fakes for every port."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 
 from store_reply.errors import IdempotencyKeyReused, InvalidPageToken, StorageUnavailable
-from store_reply.models import Claim, MessageKey, NewMessage, Submission
+from store_reply.models import Claim, MessageKey, NewMessage, StoredMessage, Submission
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
 from tests.unit.fakes import FakeCache, FakeDetector, FakeStore, FakeTranslator, comprehend_only
@@ -224,3 +225,60 @@ def test_a_key_reused_for_another_message_in_a_batch_is_refused_not_retried() ->
     assert result.failed == frozenset()
     assert set(result.refused) == {"2"}
     assert [m.message for m in store.messages] == [result.receipts["1"].stored.message]
+
+
+# Which receipts count as new messages (MessagesAccepted): what the persistence witness must find
+# written, once each, however often a message was retried or delivered.
+
+
+def test_a_first_message_is_new_and_its_idempotent_retry_is_not() -> None:
+    writer = service()
+
+    first = writer.accept(NewMessage(user="ana", message="Bonjour"), idempotency_key="k")
+    retry = writer.accept(NewMessage(user="ana", message="Bonjour"), idempotency_key="k")
+
+    assert (first.new, retry.new) == (True, False)
+
+
+def test_a_retry_whose_first_attempt_was_never_stored_is_new() -> None:
+    store = FakeStore(broken=True)
+    writer = service(store=store)
+    with pytest.raises(StorageUnavailable):
+        writer.accept(NewMessage(user="ana", message="Bonjour"))
+    store.broken = False
+
+    assert writer.accept(NewMessage(user="ana", message="Bonjour")).new
+
+
+def test_duplicates_in_a_batch_make_one_new_message() -> None:
+    result = service().accept_batch([submission("1", key="k"), submission("2", key="k")])
+
+    assert sorted(receipt.new for receipt in result.receipts.values()) == [False, True]
+
+
+def test_a_redelivery_of_a_stored_record_is_not_new_and_one_never_stored_is() -> None:
+    store = FakeStore()
+    writer = service(store=store)
+    writer.accept_batch([submission("1")])
+
+    result = writer.accept_batch(
+        [
+            submission("1").model_copy(update={"redelivered": True}),
+            submission("2").model_copy(update={"redelivered": True}),
+        ]
+    )
+
+    assert (result.receipts["1"].new, result.receipts["2"].new) == (False, True)
+    assert len(store.messages) == 2
+
+
+def test_when_earlier_deliveries_cannot_be_read_no_redelivery_is_counted_new() -> None:
+    class Unreadable(FakeStore):
+        def stored_already(self, messages: Sequence[StoredMessage]) -> set[str]:
+            raise StorageUnavailable("throttled")
+
+    result = service(store=Unreadable()).accept_batch(
+        [submission("1").model_copy(update={"redelivered": True}), submission("2")]
+    )
+
+    assert (result.receipts["1"].new, result.receipts["2"].new) == (False, True)

@@ -252,7 +252,7 @@ def create_handler(
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not built or not once:
             built[:] = [build()]
-        tag_version(metrics, context.function_version)
+        tag_version(metrics, context.function_name, context.function_version)
         if refused := unsupported_media_type(event):
             record_rejected_request(metrics)
             return refused

@@ -41,7 +41,7 @@ def create_handler(build: Callable[[], QueueConsumer], *, once: bool = True) -> 
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not built or not once:
             built[:] = [build()]
-        tag_version(metrics, context.function_version)
+        tag_version(metrics, context.function_name, context.function_version)
         retry = consume(
             list(SQSEvent(event).records),
             built[0],

@@ -40,4 +40,5 @@ def read_record(record: SQSRecord) -> Submission | Rejection:
         message=NewMessage(user=queued.user, message=queued.message),
         key=MessageKey(received_at=sent_at, id=uuid.uuid5(DELIVERY_NAMESPACE, record.message_id).hex),
         idempotency_key=queued.idempotency_key,
+        redelivered=int(record.attributes.approximate_receive_count) > 1,
     )

@@ -132,6 +132,10 @@ class Receipt(BaseModel):
     reply: Reply
     language_degraded: bool
     language_decided_by: DecidedBy
+    new: bool = Field(
+        default=True,
+        description="False when the message was stored before (a retry or a redelivery stored over itself)",
+    )
 
     @property
     def degraded(self) -> bool:
@@ -192,6 +196,7 @@ class Submission(BaseModel):
     message: NewMessage
     key: MessageKey
     idempotency_key: str | None = None
+    redelivered: bool = False  # delivered before: it may have been stored then
 
 
 class BatchResult(BaseModel):

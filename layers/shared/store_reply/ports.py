@@ -48,12 +48,22 @@ class TranslationCache(Protocol):
 class MessageStore(Protocol):
     """Keeps messages, newest first per user."""
 
-    def save(self, message: StoredMessage) -> None:
-        """Store one message; raise ``StorageUnavailable`` when it was not stored."""
+    def save(self, message: StoredMessage) -> bool:
+        """Store one message; return True when it is new (nothing was stored under its key before).
+
+        Raise ``StorageUnavailable`` when it was not stored.
+        """
         ...
 
     def save_all(self, messages: Sequence[StoredMessage]) -> set[str]:
         """Store messages in as few calls as possible; return the ids of those not stored."""
+        ...
+
+    def stored_already(self, messages: Sequence[StoredMessage]) -> set[str]:
+        """The ids of those messages already stored under their keys (a redelivery, a retry).
+
+        Raise ``StorageUnavailable`` when that cannot be read.
+        """
         ...
 
     def claim(self, user: str, idempotency_key: str, candidate: Claim) -> Claim:

@@ -77,8 +77,8 @@ class StoreAndReply:
             message, idempotency_key, MessageKey(received_at=self._clock(), id=self._new_id())
         )
         receipt = self._reply_to(message, key, self._languages.decide(message.message))
-        self._store.save(receipt.stored)
-        return receipt
+        new = self._store.save(receipt.stored)
+        return receipt if new else receipt.model_copy(update={"new": False})
 
     def accept_batch(self, submissions: Sequence[Submission], *, allow_reserved: bool = False) -> BatchResult:
         """Reply to and store a batch: at most one detection call and one write per 25 messages.
@@ -92,6 +92,7 @@ class StoreAndReply:
         failed: set[str] = set()
         refused: dict[str, str] = {}
         receipts: dict[str, Receipt] = {}
+        repeats: list[StoredMessage] = []  # what an earlier delivery or attempt may have stored
         for submission, language in zip(submissions, languages, strict=True):
             try:
                 self._admit(submission.message.user, allow_reserved=allow_reserved)
@@ -103,15 +104,34 @@ class StoreAndReply:
             except (IdempotencyKeyReused, ReservedUserName) as error:
                 refused[submission.ref] = str(error)
                 continue
-            receipts[submission.ref] = self._reply_to(submission.message, key, language)
+            receipt = self._reply_to(submission.message, key, language)
+            receipts[submission.ref] = receipt
+            if submission.redelivered or key != submission.key:
+                repeats.append(receipt.stored)
         # Duplicates within the batch share one key: written once, settled together.
         unique = {(r.stored.user, r.stored.received_at, r.stored.id): r.stored for r in receipts.values()}
+        before = self._stored_before(repeats)
         not_stored = self._store.save_all(list(unique.values()))
+        counted: set[str] = set()  # a message is new once, however many records carried it
         for ref, receipt in list(receipts.items()):
             if receipt.stored.id in not_stored:
                 failed.add(ref)
                 del receipts[ref]
+            elif receipt.stored.id in before or receipt.stored.id in counted:
+                receipts[ref] = receipt.model_copy(update={"new": False})
+            else:
+                counted.add(receipt.stored.id)
         return BatchResult(receipts=receipts, failed=frozenset(failed), refused=refused)
+
+    def _stored_before(self, messages: Sequence[StoredMessage]) -> set[str]:
+        """The ids already stored among possible repeats; if unreadable, all of them (never counted twice)."""
+        if not messages:
+            return set()
+        try:
+            return self._store.stored_already(messages)
+        except StorageUnavailable as error:
+            logger.warning("Could not tell which redelivered messages were stored before: %s", error)
+            return {message.id for message in messages}
 
     def history(
         self, user: str, limit: int, page_token: str | None, *, allow_reserved: bool = False

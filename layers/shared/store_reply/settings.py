@@ -42,6 +42,20 @@ class Settings(BaseModel):
         description="fastText's lid.176 model file (the shared layer puts it here)",
     )
 
+    function_name: str = Field(
+        default="", alias="AWS_LAMBDA_FUNCTION_NAME", description="Set by Lambda: the function's name"
+    )
+    function_version: str = Field(
+        default="",
+        alias="AWS_LAMBDA_FUNCTION_VERSION",
+        description="Set by Lambda: the version this execution environment runs",
+    )
+
+    @property
+    def writer(self) -> str | None:
+        """Who writes this process's messages, ``<function>:<version>``; None outside Lambda."""
+        return f"{self.function_name}:{self.function_version}" if self.function_name else None
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.language_services == "offline" and self.language_detection != "local":

@@ -17,16 +17,33 @@ LANGUAGE_DECISION_METRICS = {
     DecidedBy.UNDETERMINED: "LanguageUndetermined",
 }
 VERSION_DIMENSION = "FunctionVersion"
+FUNCTION_DIMENSION = "FunctionName"
+SERVICE_DIMENSION = "service"
 
 
-def tag_version(metrics: Metrics, version: str) -> None:
-    """Put the executed function version on every metric of this invocation."""
-    metrics.set_default_dimensions(**{VERSION_DIMENSION: version})
+def tag_version(metrics: Metrics, function: str, version: str) -> None:
+    """Put the function and its executed version on every metric of this invocation.
+
+    Each metric goes out twice: under the function and version (what a canary's alarms judge the
+    new version by) and under the function alone (all its versions: the baseline they compare
+    it with). Both functions share the namespace and the service: the function's name keeps one's
+    version 2 apart from the other's.
+    """
+    metrics.add_dimension(FUNCTION_DIMENSION, function)
+    metrics.add_dimension(VERSION_DIMENSION, version)
+    service = {SERVICE_DIMENSION: metrics.service} if metrics.service else {}
+    metrics.add_dimensions(**{FUNCTION_DIMENSION: function, **service})
 
 
 def record_receipt(metrics: Metrics, receipt: Receipt) -> None:
-    """Count one stored message and its reply."""
+    """Count one stored message and its reply.
+
+    ``MessagesAccepted`` counts the messages this version answered as stored for the first time:
+    what an independent reader of the table must find written by it (``MessagesPersisted``). A
+    retry or redelivery stored over itself is not counted again.
+    """
     metrics.add_metric(name="MessagesStored", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=int(receipt.new))
     metrics.add_metric(name="MessageCharacters", unit=MetricUnit.Count, value=len(receipt.stored.message))
     metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="TranslatedReplies", unit=MetricUnit.Count, value=int(receipt.reply.translated))

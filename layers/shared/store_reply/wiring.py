@@ -89,7 +89,7 @@ def build_service(
     return StoreAndReply(
         languages=languages,
         replies=replies,
-        store=DynamoMessageStore(clients.dynamodb, settings.table_name),
+        store=DynamoMessageStore(clients.dynamodb, settings.table_name, writer=settings.writer),
     )
 
 

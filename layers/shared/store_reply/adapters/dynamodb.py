@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MESSAGE_PREFIX = "MSG#"
 BATCH_WRITE_ITEMS = 25  # BatchWriteItem's limit
+BATCH_GET_ITEMS = 100  # BatchGetItem's limit
 WRITE_ATTEMPTS = 4  # the first write and three retries of what DynamoDB left unprocessed
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -50,9 +51,18 @@ def message_key(
     }
 
 
-def message_item(message: StoredMessage) -> dict[str, "AttributeValueTypeDef"]:
-    """A stored message as a DynamoDB item."""
+def message_item(
+    message: StoredMessage, writer: str | None = None, written_at: float | None = None
+) -> dict[str, "AttributeValueTypeDef"]:
+    """A stored message as a DynamoDB item; ``writer`` names the function version that wrote it,
+    ``written_at`` (epoch seconds) when.
+
+    Both are for the table's independent readers (the persistence witness counts what each version
+    really wrote, in the minute it wrote it); no answer shows them.
+    """
     return {
+        **({"writer": {"S": writer}} if writer else {}),
+        **({"writtenAt": {"N": str(int(written_at * 1000))}} if written_at is not None else {}),
         **message_key(message.user, message.received_at, message.id, anonymous=message.anonymous),
         "id": {"S": message.id},
         "user": {"S": message.user},
@@ -85,18 +95,48 @@ class DynamoMessageStore:
         table_name: str,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        writer: str | None = None,
     ) -> None:
         self._client = client
         self._table = table_name
         self._sleep = sleep
         self._clock = clock
+        self._writer = writer
 
-    def save(self, message: StoredMessage) -> None:
-        """Store one message."""
+    def save(self, message: StoredMessage) -> bool:
+        """Store one message; True when nothing was stored under its key before."""
         try:
-            self._client.put_item(TableName=self._table, Item=message_item(message))
+            response = self._client.put_item(
+                TableName=self._table,
+                Item=message_item(message, self._writer, self._clock()),
+                ReturnValues="ALL_OLD",
+            )
         except (ClientError, BotoCoreError) as error:
             raise StorageUnavailable(str(error)) from error
+        return not response.get("Attributes")
+
+    def stored_already(self, messages: Sequence[StoredMessage]) -> set[str]:
+        """The ids of those messages already in the table (``BatchGetItem``, 100 keys a call)."""
+        found: set[str] = set()
+        keys = [message_key(m.user, m.received_at, m.id, anonymous=m.anonymous) for m in messages]
+        for start in range(0, len(keys), BATCH_GET_ITEMS):
+            pending: Any = {
+                self._table: {"Keys": keys[start : start + BATCH_GET_ITEMS], "ProjectionExpression": "id"}
+            }
+            for attempt in range(WRITE_ATTEMPTS):
+                if attempt:
+                    self._sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not secrecy)
+                try:
+                    response = self._client.batch_get_item(RequestItems=pending)
+                except (ClientError, BotoCoreError) as error:
+                    raise StorageUnavailable(str(error)) from error
+                found.update(item["id"]["S"] for item in response.get("Responses", {}).get(self._table, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            if pending:
+                raise StorageUnavailable("some keys stayed unprocessed")
+        return found
 
     def save_all(self, messages: Sequence[StoredMessage]) -> set[str]:
         """Store messages with ``BatchWriteItem``, 25 a call; return the ids not stored.
@@ -108,7 +148,10 @@ class DynamoMessageStore:
         for start in range(0, len(messages), BATCH_WRITE_ITEMS):
             chunk = messages[start : start + BATCH_WRITE_ITEMS]
             # Typed loosely: requests go out as WriteRequestTypeDef and come back as its Output twin.
-            pending: Sequence[Any] = [{"PutRequest": {"Item": message_item(m)}} for m in chunk]
+            now = self._clock()
+            pending: Sequence[Any] = [
+                {"PutRequest": {"Item": message_item(m, self._writer, now)}} for m in chunk
+            ]
             for attempt in range(WRITE_ATTEMPTS):
                 if attempt:
                     self._sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not secrecy)
