@@ -93,6 +93,7 @@ ARTIFACT_KMS_KEY ?=
 package: venv ## sam build once, sam package once to ARTIFACT_BUCKET; dist/ holds the template and per-environment configs
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "make package: set ARTIFACT_BUCKET"; exit 2; }
 	rm -rf dist/packaged.yaml dist/config
+	mkdir -p dist
 	$(BIN)/sam build
 	$(BIN)/sam package --s3-bucket "$(ARTIFACT_BUCKET)" --s3-prefix store-and-reply \
 		$(if $(ARTIFACT_KMS_KEY),--kms-key-id "$(ARTIFACT_KMS_KEY)") --output-template-file dist/packaged.yaml

@@ -196,8 +196,8 @@ class LocalStack:
     def start(self) -> None:
         """Start every piece; raise ``PortInUse`` before starting any if a port is taken.
 
-        The functions' workers start first: their environment needs only names, which are known
-        before the AWS endpoint runs, so their cold starts overlap the rest of the start-up.
+        The functions' workers start once the AWS endpoint holds the template's resources (their
+        environment names the user pool's app clients); their cold starts overlap the rest.
         """
         options = self.options
         for port in (options.api_port, options.aws_port):
@@ -225,11 +225,6 @@ class LocalStack:
                 spec, on_restart=self._reloaded, quiet=self.options.quiet_functions
             ),
         )
-        self._publish_functions(self.resolver())
-        workers = threading.Thread(target=wait_all, args=(list(self.runners.values()),), daemon=True)
-        workers.start()
-
-        # Imported here, while the workers start: together they take about a second.
         from devkit.cloud.codedeploy import LifecycleHooks  # noqa: PLC0415
         from devkit.cloud.endpoint import Endpoint, EndpointServer, moto_application  # noqa: PLC0415
         from devkit.cloud.observability import MotoMirror  # noqa: PLC0415
@@ -244,6 +239,10 @@ class LocalStack:
         )
         self._moto.start()
         dynamodb, sqs = self._create_resources()
+        # The functions' environment names the pool's app clients, whose ids exist from here on.
+        self._publish_functions(self.resolver())
+        workers = threading.Thread(target=wait_all, args=(list(self.runners.values()),), daemon=True)
+        workers.start()
 
         self._state = LocalState(
             path=options.data_dir / "state.json",
@@ -593,7 +592,8 @@ class LocalStack:
                 continue
             destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
             queue = destination.get("Fn::GetAtt", [None])[0] if isinstance(destination, dict) else None
-            function = properties["FunctionName"]["Ref"]
+            named = properties["FunctionName"]  # !Ref of a function or alias, or !GetAtt Function.Arn
+            function = named["Ref"] if "Ref" in named else named["Fn::GetAtt"][0]
             mappings.append(
                 StreamMapping.from_properties(
                     targets.get(function, function),

@@ -141,21 +141,30 @@ class StreamPoller(threading.Thread):
         pending: dict[str, list[Record]] = {}
         gathering: dict[str, float] = {}
         while not self._stopping.is_set():
-            idle = True
-            for shard in list(self._iterators):
-                records = self._read(shard, self.mapping.batch_size - len(pending.get(shard, [])))
-                if records:
-                    idle = False
-                    pending.setdefault(shard, []).extend(records)
-                    gathering.setdefault(shard, time.monotonic())
-                batch = pending.get(shard, [])
-                full = len(batch) >= self.mapping.batch_size
-                if batch and (full or time.monotonic() - gathering[shard] >= self._window):
-                    self._deliver(shard, batch)
-                    pending.pop(shard, None)
-                    gathering.pop(shard, None)
+            try:
+                idle = self._poll(pending, gathering)
+            except Exception:  # the trigger outlives a failed read or delivery, as Lambda's does
+                logger.exception("Delivering the stream of %s failed; going on", self.mapping.table)
+                idle = True
             if idle:
                 self._stopping.wait(POLL_SECONDS)
+
+    def _poll(self, pending: dict[str, list[Record]], gathering: dict[str, float]) -> bool:
+        """Read each shard once and deliver what is due; True when nothing was read."""
+        idle = True
+        for shard in list(self._iterators):
+            records = self._read(shard, self.mapping.batch_size - len(pending.get(shard, [])))
+            if records:
+                idle = False
+                pending.setdefault(shard, []).extend(records)
+                gathering.setdefault(shard, time.monotonic())
+            batch = pending.get(shard, [])
+            full = len(batch) >= self.mapping.batch_size
+            if batch and (full or time.monotonic() - gathering[shard] >= self._window):
+                pending.pop(shard, None)
+                gathering.pop(shard, None)
+                self._deliver(shard, batch)
+        return idle
 
     def _open(self) -> None:
         described = self._dynamodb.describe_table(TableName=self.mapping.table)["Table"]

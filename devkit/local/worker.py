@@ -60,6 +60,17 @@ class Faults:
       failed to load or a confidence threshold of 1 would (the text goes to the language service,
       or stays undetermined).
 
+    Faults that answer as if all went well, injected at the ports (the store, the language policy,
+    the reply translator), which the hooks' golden set and the outcome alarms must catch; each
+    message is struck at the rate, and ``@TEXT`` limits them to invocations whose event contains
+    TEXT (``@rehearsal``: the rehearsal's users, not the hooks' check user):
+
+    - ``lose=R``: a message is answered as stored but not written, with probability R (the API's
+      single write and the consumer's batches alike);
+    - ``wronglanguage=R``: a message is taken for the reply's own language (``REPLY_LANGUAGE``),
+      decided as confidently as the right language was;
+    - ``wrongreply=R``: a reply said to be translated is the configured text, untranslated.
+
     ``R@TEXT`` limits a fault to events containing TEXT.
     """
 
@@ -70,6 +81,9 @@ class Faults:
     latency: float = 0.0
     degraded: Fault = Fault()
     nolocal: Fault = Fault()
+    lose: Fault = Fault()
+    wronglanguage: Fault = Fault()
+    wrongreply: Fault = Fault()
 
     @classmethod
     def parse(cls, text: str) -> "Faults":
@@ -80,12 +94,20 @@ class Faults:
                 values[name] = True
             elif name == "latency":
                 values["latency"] = float(value.removeprefix("+").removesuffix("ms"))
-            elif name in {"errors", "http5xx", "degraded", "nolocal"}:
+            elif name in {"errors", "http5xx", "degraded", "nolocal", "lose", "wronglanguage", "wrongreply"}:
                 rate, _, marker = value.partition("@")
                 values[name] = Fault(float(rate), marker)
             else:
                 raise ValueError(f"DEVKIT_FAULTS: unknown fault {name!r}")
         return cls(**values)
+
+
+# The invocation being run: the port faults match their marker against its event.
+INVOCATION: dict[str, Any] = {}
+
+
+def _strikes_this_invocation(fault: Fault) -> bool:
+    return fault.strikes(INVOCATION.get("event"))
 
 
 class InjectedFault(Exception):
@@ -149,15 +171,81 @@ def _silence_local_model(fault: Fault) -> None:
     LanguagePolicy._locally = undecided  # type: ignore[method-assign]  # noqa: SLF001
 
 
-def _install_language_faults(faults: Faults) -> None:
+def _lose_writes(fault: Fault) -> None:
+    """The message store answers as if it wrote what it drops, at the fault's rate."""
+    from store_reply.adapters.dynamodb import DynamoMessageStore  # noqa: PLC0415
+    from store_reply.models import StoredMessage  # noqa: PLC0415
+
+    save, save_all = DynamoMessageStore.save, DynamoMessageStore.save_all
+
+    def lost(_: StoredMessage) -> bool:
+        return _strikes_this_invocation(fault)
+
+    def losing_save(self: DynamoMessageStore, message: StoredMessage) -> bool:
+        return True if lost(message) else save(self, message)
+
+    def losing_save_all(self: DynamoMessageStore, messages: Any) -> set[str]:
+        return save_all(self, [message for message in messages if not lost(message)])
+
+    DynamoMessageStore.save = losing_save  # type: ignore[method-assign]
+    DynamoMessageStore.save_all = losing_save_all  # type: ignore[method-assign]
+
+
+def _take_for_the_reply_language(fault: Fault) -> None:
+    """The language policy decides the reply's own language, as confidently, at the fault's rate."""
+    from store_reply.detection import LanguageDecision, LanguagePolicy  # noqa: PLC0415
+
+    reply_language = os.environ.get("REPLY_LANGUAGE", "en")
+    decide, decide_all = LanguagePolicy.decide, LanguagePolicy.decide_all
+
+    def wrong(_: str, decision: LanguageDecision) -> LanguageDecision:
+        if not _strikes_this_invocation(fault):
+            return decision
+        return LanguageDecision(reply_language, decision.decided_by, decision.degraded)
+
+    def wrong_decide(self: LanguagePolicy, text: str) -> LanguageDecision:
+        return wrong(text, decide(self, text))
+
+    def wrong_decide_all(self: LanguagePolicy, texts: Any) -> list[LanguageDecision]:
+        return [wrong(t, d) for t, d in zip(texts, decide_all(self, texts), strict=True)]
+
+    LanguagePolicy.decide = wrong_decide  # type: ignore[method-assign]
+    LanguagePolicy.decide_all = wrong_decide_all  # type: ignore[method-assign]
+
+
+def _untranslated_replies(fault: Fault) -> None:
+    """A reply said to be translated is the configured text, at the fault's rate (by language)."""
+    from store_reply.models import Reply  # noqa: PLC0415
+    from store_reply.replies import ReplyTranslator  # noqa: PLC0415
+
+    text = os.environ.get("REPLY_MESSAGE", "")
+    reply_in = ReplyTranslator.reply_in
+
+    def wrong_reply_in(self: ReplyTranslator, language: str) -> Reply:
+        reply = reply_in(self, language)
+        if reply.translated and _strikes_this_invocation(fault):
+            return Reply(text=text, language=language, translated=True, degraded=False)
+        return reply
+
+    ReplyTranslator.reply_in = wrong_reply_in  # type: ignore[method-assign]
+
+
+def _install_port_faults(faults: Faults) -> None:
     if faults.degraded.rate > 0:
         _degrade_language_services(faults.degraded)
     if faults.nolocal.rate > 0:
         _silence_local_model(faults.nolocal)
+    if faults.lose.rate > 0:
+        _lose_writes(faults.lose)
+    if faults.wronglanguage.rate > 0:
+        _take_for_the_reply_language(faults.wronglanguage)
+    if faults.wrongreply.rate > 0:
+        _untranslated_replies(faults.wrongreply)
 
 
 def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:
     def faulty(event: Any, context: Any) -> Any:
+        INVOCATION["event"] = event
         if faults.silent:
             return None
         if faults.errors.strikes(event):
@@ -203,7 +291,7 @@ def main() -> None:
             raise InjectedFault("DEVKIT_FAULTS: crash at import")
         module = importlib.import_module(module_name)
         handler = _with_faults(getattr(module, attribute), faults)
-        _install_language_faults(faults)
+        _install_port_faults(faults)
     except Exception:  # noqa: BLE001 (reported to the caller, who shows it)
         connection.send({"ready": False, "error": traceback.format_exc()})
         return

@@ -58,6 +58,7 @@ class RehearsalOptions:
     data_dir: Path = ROOT / ".local" / "rehearsal" / "data"
     quiet: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = field(default_factory=dict)  # template parameters besides Environment
 
 
 @dataclass
@@ -193,7 +194,16 @@ class Traffic(threading.Thread):
 
     USERS = 8
 
-    def __init__(self, stack: LocalStack, clock: Clock, per_minute: float, kind: str, seed: int) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        clock: Clock,
+        per_minute: float,
+        kind: str,
+        seed: int,
+        *,
+        tokens: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(name=f"traffic-{kind}", daemon=True)
         self.stack, self.clock, self.kind = stack, clock, kind
         self.interval = 60.0 / per_minute if per_minute > 0 else 0.0
@@ -203,15 +213,15 @@ class Traffic(threading.Thread):
         self.answers: Counter[int | str] = Counter()
         self._stopping = threading.Event()
         self._sqs = stack.client("sqs") if kind == "queue" else None
-        self._tokens: dict[str, str] = {}
+        self._tokens = dict(tokens or {})
+
+    @classmethod
+    def sign_in(cls, stack: LocalStack) -> dict[str, str]:
+        """An ID token for each of the load's users, signed up once before any sender starts."""
+        return {user: stack.id_token(user) for user in (f"rehearsal-{n}" for n in range(cls.USERS))}
 
     def stop(self) -> None:
         self._stopping.set()
-
-    def _token(self, user: str) -> str:
-        if user not in self._tokens:
-            self._tokens[user] = self.stack.id_token(user)
-        return self._tokens[user]
 
     def run(self) -> None:
         if not self.interval:
@@ -236,7 +246,7 @@ class Traffic(threading.Thread):
         request = urllib.request.Request(  # noqa: S310 (the local API on loopback)
             f"{self.stack.options.api_url}/messages",
             data=json.dumps({"message": message}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": self._token(user)},
+            headers={"Content-Type": "application/json", "Authorization": self._tokens[user]},
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
@@ -320,7 +330,7 @@ def rehearse(options: RehearsalOptions) -> Result:
             aws_port=free_port(),
             data_dir=options.data_dir,
             template=options.candidate / "template.yaml",
-            parameters={"Environment": options.environment},
+            parameters={**options.parameters, "Environment": options.environment},
             clock=clock,
             faults=_faults_by_function(options),
             base_root=options.base,
@@ -375,9 +385,12 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
         ports = StackPorts(stack)
         say(_plan_text(options, stack, plans))
         senders = 4  # several senders, so the rate holds at high speeds
+        tokens = Traffic.sign_in(stack)
         traffic = [
             *(
-                Traffic(stack, clock, options.api_per_minute / senders, "api", options.seed + i)
+                Traffic(
+                    stack, clock, options.api_per_minute / senders, "api", options.seed + i, tokens=tokens
+                )
                 for i in range(senders)
             ),
             Traffic(stack, clock, options.queue_per_minute, "queue", options.seed + senders),

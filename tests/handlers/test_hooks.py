@@ -8,10 +8,8 @@ checks must pass against the code of this commit), or a Stubber standing in for 
 import base64
 import io
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -42,7 +40,7 @@ from store_reply_hooks.aws import (
     LambdaInvoker,
 )
 from store_reply_hooks.checks import API_CHECKS, QUEUE_CHECKS
-from store_reply_hooks.hook import CONTROL_CALL_MS, INVOKE_MS, REPORT_MS, EndpointCheck, TrafficHook
+from store_reply_hooks.hook import CONTROL_CALL_MS, INVOKE_MS, REPORT_MS, TrafficHook
 from tests.conftest import (
     EVENTS,
     REGION,
@@ -404,6 +402,8 @@ class TestPostTraffic:
                     "USER_POOL_ID": "us-east-1_EXAMPLE",
                     "CHECK_CLIENT_ID": "checks",
                     "ALARM_NAMES": "a,b",
+                    "GOLDEN_SET": "entry",
+                    "TEST_EVENTS_DIR": str(EVENTS),
                 }
             )
         )
@@ -526,56 +526,6 @@ class TestTimeBudget:
         assert worst_ms(CONTROL) <= CONTROL_CALL_MS
         # The reporter's attempts, one HTTP try each, and its back-off (0.5 + 1 + 2 s) between them.
         assert worst_ms(REPORT, REPORT_ATTEMPTS) + 3_500 <= REPORT_MS
-
-
-class Answering(BaseHTTPRequestHandler):
-    """A deployed API: 401 without an Authorization header, ``status`` with one."""
-
-    status = 422
-    unauthenticated = 401
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(self.status if self.headers.get("Authorization") else self.unauthenticated)
-        self.end_headers()
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
-class FakeIdentity(CheckIdentity):
-    """Signs in without Cognito, remembering who exists."""
-
-    def __init__(self) -> None:
-        self.users: set[str] = set()
-
-    def sign_in(self, user: str) -> str:
-        self.users.add(user)
-        return f"token-of-{user}"
-
-    def remove(self, user: str) -> None:
-        self.users.discard(user)
-
-
-@pytest.mark.parametrize(
-    ("signed_in", "anonymous", "problems"), [(422, 401, 0), (201, 401, 1), (502, 401, 1), (422, 200, 1)]
-)
-def test_the_deployed_endpoint_must_refuse_no_token_and_the_signed_in_check_user(
-    signed_in: int, anonymous: int, problems: int
-) -> None:
-    # Without a token the authorizer refuses (401); with the check user's token the request reaches
-    # the function, which refuses the reserved name (422): the whole path answers, nothing is stored.
-    handler = type("Handler", (Answering,), {"status": signed_in, "unauthenticated": anonymous})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    identity = FakeIdentity()
-    try:
-        found = EndpointCheck(f"http://127.0.0.1:{server.server_port}/v1", identity).problems(CHECK_USER)
-    finally:
-        server.shutdown()
-
-    assert len(found) == problems
-    assert identity.users == set()  # the check user is deleted whatever the outcome
 
 
 def test_the_check_identity_is_a_real_user_of_the_pool_only_while_the_hook_runs() -> None:

@@ -119,7 +119,9 @@ def test_api_gateway_and_lambda_metrics_carry_the_dimensions_aws_uses(observed: 
             assert ("AWS/Lambda", name, dimensions) in dimension_sets
     for name in ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"):
         assert ("AWS/ApiGateway", name, ("ApiName", "Stage")) in dimension_sets
-    assert ("StoreAndReply", "Replies", ("FunctionVersion", "service")) in dimension_sets
+    # The function's own figures by version, and all its versions together (a canary's baseline).
+    assert ("StoreAndReply", "Replies", ("FunctionName", "FunctionVersion", "service")) in dimension_sets
+    assert ("StoreAndReply", "Replies", ("FunctionName", "service")) in dimension_sets
 
 
 def test_queue_metrics_are_sampled_every_period(observed: RunningStack) -> None:

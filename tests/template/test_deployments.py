@@ -193,14 +193,25 @@ def test_hook_permissions_are_scoped_to_their_function_and_deployment_group(
         report = statements["ReportToCodeDeploy"]
         assert report["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
         assert f"${{{function}DeploymentGroup}}" in report["Resource"]["Fn::Sub"]
-        cleanup = statements["DeleteTheCheckUsersMessages"]
+        cleanup = statements["ReadAndDeleteTheCheckUsersMessages"]
         patterns = cleanup["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
         for anonymous in (False, True):  # the check user's own messages, and those it sent anonymously
             assert allowed(patterns, user_partition(check_user("d-1234ABCDE"), anonymous=anonymous))
             assert not allowed(patterns, user_partition("alice", anonymous=anonymous))
             assert not allowed(patterns, user_partition("__other", anonymous=anonymous))
+        # Read back (the golden set's outcome, straight from the table) and deleted; nothing else.
         assert set(cleanup["Action"]) == {"dynamodb:Query", "dynamodb:BatchWriteItem"}
-        assert all(statement["Resource"] != "*" for statement in statements.values())
+        # The golden set's expected replies come from Translate itself, which takes no resource ARN.
+        assert statements["TranslateTheExpectedReplies"]["Action"] == "translate:TranslateText"
+        assert all(
+            statement["Resource"] != "*"
+            for sid, statement in statements.items()
+            if sid != "TranslateTheExpectedReplies"
+        )
+    if function == "QueueConsumerFunction":  # after traffic, the golden set goes through the real queue
+        assert post_statements["SendTheGoldenSetToTheQueue"]["Resource"] == {
+            "Fn::GetAtt": ["MessagesQueue", "Arn"]
+        }
 
 
 def allowed(patterns: list[str], partition: str) -> bool:

@@ -101,8 +101,8 @@ def test_a_version_whose_local_model_stops_deciding_is_rolled_back(
         else:
             # Judged only from the minimum sample: the floor (1) and the mix against the function's (2).
             assert "IF(total >= 10 AND share < 10, 1, 0)" in signal, signal
-            assert "ABS(share - 100 * FILL(allLocal, 0)" in signal, signal
-            assert "> 25, 2, 0)" in signal, signal
+            # ... by more points than the parameter and more standard errors than chance allows.
+            assert "ABS(share - baseline) > 25 AND ABS(share - baseline) > 4 * error, 2, 0)" in signal, signal
     read = {
         metrics[name]["MetricStat"]["Metric"]["MetricName"]
         for name in ("local", "comprehend", "undetermined")

@@ -64,7 +64,7 @@ def test_the_witness_reads_new_messages_from_where_the_stream_is_at_deployment(
 ) -> None:
     mapping = witness_mapping(expanded)
 
-    assert mapping["FunctionName"] == {"Ref": "PersistenceWitnessFunction"}
+    assert mapping["FunctionName"] == {"Fn::GetAtt": ["PersistenceWitnessFunction", "Arn"]}
     assert mapping["StartingPosition"] == "LATEST"
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10

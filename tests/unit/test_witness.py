@@ -37,7 +37,7 @@ def record(
 def test_each_new_message_counts_once_for_the_version_that_wrote_it() -> None:
     counted = tally([record(), record(sk="MSG#2026-12-02T10:00:01.000Z#cd34")], now_ms=MINUTE + 9_000)
 
-    assert counted.persisted == {(WRITER, MINUTE): 2}
+    assert counted.persisted == {(WRITER, MINUTE + 1_500): 2}
 
 
 def test_a_retry_or_redelivery_stored_over_itself_is_no_new_message() -> None:
@@ -76,12 +76,12 @@ def test_a_message_of_a_version_that_does_not_name_itself_is_counted_for_no_vers
     assert counted.by_writer() == {UNATTRIBUTED: 2}
 
 
-def test_messages_are_filed_under_the_minute_they_were_written_however_late_they_arrive() -> None:
+def test_messages_are_filed_under_the_moment_they_were_written_however_late_they_arrive() -> None:
     counted = tally(
         [record(written_ms=MINUTE + 59_999), record(written_ms=MINUTE + 60_000)], now_ms=MINUTE + 600_000
     )
 
-    assert counted.persisted == {(WRITER, MINUTE): 1, (WRITER, MINUTE + 60_000): 1}
+    assert counted.persisted == {(WRITER, MINUTE + 59_999): 1, (WRITER, MINUTE + 60_000): 1}
 
 
 def test_the_handler_writes_one_emf_document_per_version_and_minute_and_fails_no_record(
@@ -100,4 +100,4 @@ def test_the_handler_writes_one_emf_document_per_version_and_minute_and_fails_no
     for document in documents:
         (directive,) = document["_aws"]["CloudWatchMetrics"]
         assert directive["Dimensions"] == [["FunctionName", "FunctionVersion", "service"]]
-        assert document["_aws"]["Timestamp"] == MINUTE
+        assert document["_aws"]["Timestamp"] == MINUTE + 1_500

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
 from store_reply.adapters.snapstart import Primed
-from store_reply.deployment_checks import is_deployment_check
+from store_reply.deployment_checks import is_check_client_token, is_deployment_check
 from store_reply.models import (
     MAX_USER_CHARS,
     PUBLIC_USER_PATTERN,
@@ -72,7 +72,12 @@ def _service() -> StoreAndReply:
 
 
 def _deployment_check() -> bool:
-    return bool(app.context.get("deployment_check"))
+    """A hook's invocation, or a caller signed in through the deployment-check app client."""
+    if app.context.get("deployment_check"):
+        return True
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.claims if authorizer is not None else None
+    return is_check_client_token(claims, app.context.get("check_client"))
 
 
 def _caller() -> str:
@@ -241,6 +246,7 @@ def create_handler(
     *,
     once: bool = True,
     anonymous_send: Callable[[], bool] = lambda: False,
+    check_client: Callable[[], str | None] = lambda: None,
 ) -> Handler:
     """A Lambda handler whose service comes from ``build``: called once, or on every invocation
     when ``build`` keeps the service itself (``once=False``); ``anonymous_send`` says whether
@@ -257,7 +263,10 @@ def create_handler(
             record_rejected_request(metrics)
             return refused
         app.append_context(
-            service=built[0], deployment_check=is_deployment_check(context), anonymous_send=anonymous_send()
+            service=built[0],
+            deployment_check=is_deployment_check(context),
+            anonymous_send=anonymous_send(),
+            check_client=check_client(),
         )
         return app.resolve(event, context)
 
@@ -289,5 +298,8 @@ def _dry_request(service: StoreAndReply) -> None:
 PRODUCTION = Primed(CONFIGURED.service, touch=CONFIGURED.prepare, dry_run=_dry_request)
 PRODUCTION.register()
 lambda_handler = create_handler(
-    PRODUCTION.get, once=False, anonymous_send=lambda: CONFIGURED.settings.anonymous_send
+    PRODUCTION.get,
+    once=False,
+    anonymous_send=lambda: CONFIGURED.settings.anonymous_send,
+    check_client=lambda: CONFIGURED.settings.deployment_check_client_id,
 )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ConfigDict, Field, ValidationError
 
+from store_reply.deployment_checks import CLIENT_CONTEXT_KEY
 from store_reply.models import IdempotencyKey, MessageKey, NewMessage, Rejection, Submission
 
 # Message ids derive from SQS message ids in this namespace, so a redelivery gets the same id.
@@ -41,4 +42,5 @@ def read_record(record: SQSRecord) -> Submission | Rejection:
         key=MessageKey(received_at=sent_at, id=uuid.uuid5(DELIVERY_NAMESPACE, record.message_id).hex),
         idempotency_key=queued.idempotency_key,
         redelivered=int(record.attributes.approximate_receive_count) > 1,
+        deployment_check=CLIENT_CONTEXT_KEY in (record.message_attributes or {}),
     )

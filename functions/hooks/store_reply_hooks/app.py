@@ -16,15 +16,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
+from store_reply.ports import Translator
 from store_reply_hooks.aws import (
     AlarmWatch,
     CheckDataCleaner,
+    CheckDataReader,
     CheckIdentity,
+    CheckMessageSender,
     CodeDeployReporter,
     LambdaInvoker,
 )
 from store_reply_hooks.checks import checks_for
-from store_reply_hooks.hook import EndpointCheck, TrafficHook
+from store_reply_hooks.golden import ExpectedReplies, load_golden
+from store_reply_hooks.hook import TrafficHook
+from store_reply_hooks.outcomes import Golden, GoldenEndpoint, GoldenInvocations, GoldenQueue
 
 logger = Logger()
 
@@ -51,32 +56,68 @@ class HookSettings(BaseModel):
     check_client_id: str | None = Field(default=None, alias="CHECK_CLIENT_ID")
     anonymous_send: bool = Field(default=False, alias="ANONYMOUS_SEND")
     alarm_names: str = Field(default="", alias="ALARM_NAMES")
+    # The golden set: straight to the new version (before traffic) or through the real entry
+    # points (after: the API, or the queue at QUEUE_URL).
+    golden_set: Literal["direct", "entry"] | None = Field(default=None, alias="GOLDEN_SET")
+    queue_url: str | None = Field(default=None, pattern=r"^https?://", alias="QUEUE_URL")
+    reply_message: str = Field(default="Thank you for your message!", min_length=1, alias="REPLY_MESSAGE")
+    reply_language: str = Field(default="en", alias="REPLY_LANGUAGE")
+    language_services: Literal["aws", "offline"] = Field(default="aws", alias="LANGUAGE_SERVICES")
+
+
+def _translator(settings: HookSettings, session: boto3.Session) -> Translator:
+    """The translation service itself (Translate, or the local stack's catalogue), never the cache."""
+    if settings.language_services == "offline":
+        from store_reply.adapters.offline import CatalogueTranslator  # noqa: PLC0415 (never on Lambda)
+
+        return CatalogueTranslator()
+    from store_reply.adapters.language import AmazonTranslator  # noqa: PLC0415
+
+    return AmazonTranslator(session.client("translate", config=CONTROL))
 
 
 def build_hook(settings: HookSettings, session: boto3.Session | None = None) -> TrafficHook:
     """The hook, with clients for the target's account and region."""
     session = session or boto3.Session()
     alarm_names = [name for name in settings.alarm_names.split(",") if name]
-    endpoint = None
-    if settings.api_url_parameter:
-        if not (settings.user_pool_id and settings.check_client_id):
-            raise ValueError("API_URL_PARAMETER needs USER_POOL_ID and CHECK_CLIENT_ID to sign in")
+    dynamodb = session.client("dynamodb", config=CONTROL)
+    golden = Golden(
+        load_golden(settings.events_dir),
+        ExpectedReplies(settings.reply_message, settings.reply_language, _translator(settings, session)),
+        CheckDataReader(dynamodb, settings.table_name),
+    )
+    direct = endpoint = queue = None
+    if settings.golden_set == "direct":
+        direct = GoldenInvocations(settings.checks, golden, settings.events_dir)
+    elif settings.golden_set == "entry" and settings.checks == "queue":
+        if not settings.queue_url:
+            raise ValueError("GOLDEN_SET=entry for the queue needs QUEUE_URL")
+        queue = GoldenQueue(
+            CheckMessageSender(session.client("sqs", config=CONTROL), settings.queue_url), golden
+        )
+    elif settings.golden_set == "entry":
+        if not (settings.api_url_parameter and settings.user_pool_id and settings.check_client_id):
+            raise ValueError(
+                "GOLDEN_SET=entry for the API needs API_URL_PARAMETER, USER_POOL_ID and CHECK_CLIENT_ID"
+            )
         ssm = session.client("ssm", config=CONTROL)
         identity = CheckIdentity(
             session.client("cognito-idp", config=CONTROL), settings.user_pool_id, settings.check_client_id
         )
-        endpoint = EndpointCheck(
-            ssm.get_parameter(Name=settings.api_url_parameter)["Parameter"]["Value"], identity
+        endpoint = GoldenEndpoint(
+            ssm.get_parameter(Name=settings.api_url_parameter)["Parameter"]["Value"], identity, golden
         )
     return TrafficHook(
         checks=checks_for(settings.checks, anonymous_send=settings.anonymous_send),
         events_dir=settings.events_dir,
         invoker=LambdaInvoker(session.client("lambda", config=INVOKE), settings.target_function),
-        cleaner=CheckDataCleaner(session.client("dynamodb", config=CONTROL), settings.table_name),
+        cleaner=CheckDataCleaner(dynamodb, settings.table_name),
         reporter=CodeDeployReporter(session.client("codedeploy", config=REPORT)),
         max_milliseconds=settings.max_duration_ms,
         alarms=AlarmWatch(session.client("cloudwatch", config=CONTROL), alarm_names) if alarm_names else None,
+        golden=direct,
         endpoint=endpoint,
+        queue=queue,
     )
 
 

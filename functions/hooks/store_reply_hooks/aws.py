@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
 
 Status = Literal["Succeeded", "Failed"]
 REPORT_ATTEMPTS = 4
@@ -35,6 +36,14 @@ class Invocation:
 
     payload: dict[str, Any]
     milliseconds: float
+
+
+class Invoker(Protocol):
+    """Sends an event to the function under check."""
+
+    def invoke(self, event: dict[str, Any], deployment_id: str) -> Invocation:
+        """The function's answer; raise ``InvocationError`` on any failure."""
+        ...
 
 
 class LambdaInvoker:
@@ -153,6 +162,60 @@ class CheckDataCleaner:
             start = page.get("LastEvaluatedKey")
             if start is None:
                 return deleted
+
+
+class CheckDataReader:
+    """Reads a check user's messages straight from the table: what was really stored."""
+
+    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def messages(self, partition: str) -> list[dict[str, Any]]:
+        """Every message item of the partition (strongly consistent: a write just answered is there)."""
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :messages)",
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":messages": {"S": "MSG#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._client.query(**query)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class CheckMessageSender:
+    """Sends the check user's messages to the real queue, marked as a deployment check."""
+
+    def __init__(self, client: "SQSClient", queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, user: str, messages: Sequence[str], deployment_id: str) -> None:
+        """Send each message as ``user``; raise ``InvocationError`` if any was not accepted."""
+        entries: Any = [
+            {
+                "Id": str(index),
+                "MessageBody": json.dumps({"user": user, "message": message}),
+                "MessageAttributes": {
+                    CLIENT_CONTEXT_KEY: {"DataType": "String", "StringValue": deployment_id}
+                },
+            }
+            for index, message in enumerate(messages)
+        ]
+        for start in range(0, len(entries), 10):  # SendMessageBatch's limit
+            try:
+                response = self._client.send_message_batch(
+                    QueueUrl=self._url, Entries=entries[start : start + 10]
+                )
+            except (ClientError, BotoCoreError) as error:
+                raise InvocationError(f"sending to {self._url} failed: {error}") from error
+            if response.get("Failed"):
+                raise InvocationError(f"{len(response['Failed'])} messages were refused by {self._url}")
 
 
 class CheckIdentity:

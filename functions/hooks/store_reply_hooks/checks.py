@@ -27,7 +27,7 @@ class Check:
     verify: Callable[[Payload, str], list[str]]
 
 
-def _api_event(event: Payload, user: str) -> Payload:
+def api_event(event: Payload, user: str) -> Payload:
     if event.get("body") and not event.get("isBase64Encoded"):
         try:
             body = json.loads(event["body"])
@@ -96,18 +96,18 @@ def _no_failures(answer: Payload, _user: str) -> list[str]:
 
 
 ANONYMOUS_SEND = Check(
-    "the demo route", "api/send.json", _api_event, _response(200, MESSAGE_FIELDS | {"message"})
+    "the demo route", "api/send.json", api_event, _response(200, MESSAGE_FIELDS | {"message"})
 )
-NO_ANONYMOUS_SEND = Check("the demo route", "api/send.json", _api_event, _response(403))
+NO_ANONYMOUS_SEND = Check("the demo route", "api/send.json", api_event, _response(403))
 # Where the stage takes anonymous messages (dev); elsewhere the demo route must refuse them.
 API_CHECKS = (
-    Check("store a message", "api/post-message.json", _api_event, _response(201, MESSAGE_FIELDS)),
+    Check("store a message", "api/post-message.json", api_event, _response(201, MESSAGE_FIELDS)),
     ANONYMOUS_SEND,
-    Check("read the history", "api/history.json", _api_event, _history),
-    Check("read my history", "api/my-history.json", _api_event, _history),
-    Check("refuse a missing field", "api/post-message-missing-message.json", _api_event, _response(422)),
-    Check("refuse malformed JSON", "api/post-message-malformed-json.json", _api_event, _response(400)),
-    Check("refuse a wrong method", "api/wrong-method.json", _api_event, _response(405)),
+    Check("read the history", "api/history.json", api_event, _history),
+    Check("read my history", "api/my-history.json", api_event, _history),
+    Check("refuse a missing field", "api/post-message-missing-message.json", api_event, _response(422)),
+    Check("refuse malformed JSON", "api/post-message-malformed-json.json", api_event, _response(400)),
+    Check("refuse a wrong method", "api/wrong-method.json", api_event, _response(405)),
 )
 QUEUE_CHECKS = (Check("store a batch", "sqs/batch.json", _queue_event, _no_failures),)
 

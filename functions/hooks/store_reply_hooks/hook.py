@@ -5,10 +5,7 @@ report whatever happens: every step that can block starts only if its worst case
 time left.
 """
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +18,11 @@ from store_reply_hooks.aws import (
     CheckIdentity,
     CodeDeployReporter,
     InvocationError,
-    LambdaInvoker,
+    Invoker,
     Status,
 )
 from store_reply_hooks.checks import Check, load_event
+from store_reply_hooks.outcomes import GoldenEndpoint, GoldenInvocations, GoldenQueue
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +31,17 @@ logger = logging.getLogger(__name__)
 REPORT_MS = 35_000
 INVOKE_MS = 64_000
 CONTROL_CALL_MS = 21_000
-# Two HTTP calls of 10 s and the check identity's Cognito calls.
-ENDPOINT_MS = 2 * 10_000 + CheckIdentity.CALLS * CONTROL_CALL_MS
+HTTP_CALL_MS = 5_000  # one call to the deployed API (GoldenEndpoint's timeout)
+QUEUE_WAIT_MS = 60_000  # how long the golden messages sent to the queue may take to be stored
+
+
+def endpoint_ms(http_calls: int) -> int:
+    """The worst case of the endpoint check: its HTTP calls, the check identity's Cognito calls, the
+    table read."""
+    return http_calls * HTTP_CALL_MS + (CheckIdentity.CALLS + 1) * CONTROL_CALL_MS
+
+
+QUEUE_MS = CONTROL_CALL_MS + QUEUE_WAIT_MS + CONTROL_CALL_MS  # send, wait, the last table read
 
 
 @dataclass(frozen=True)
@@ -60,61 +67,20 @@ class Verdict:
     problems: list[str]
 
 
-class EndpointCheck:
-    """Calls the deployed API as a user would: without a token, then signed in as the check user."""
-
-    HTTP_CALLS = 2
-
-    def __init__(self, api_url: str, identity: CheckIdentity, timeout: float = 10) -> None:
-        self._url = api_url.rstrip("/") + "/messages"
-        self._identity = identity
-        self._timeout = timeout
-
-    def problems(self, user: str) -> list[str]:
-        """What went wrong calling the API; empty when it answered both calls as it must.
-
-        Without a token the authorizer must refuse (401). With the check user's ID token the
-        request passes gateway, authorizer, alias and function, whose validation refuses the
-        reserved user (422): the whole path is proven and nothing is stored.
-        """
-        problems = self._expect(401, None, "without a token")
-        try:
-            token = self._identity.sign_in(user)
-            problems += self._expect(422, token, "as the reserved check user")
-        finally:
-            self._identity.remove(user)
-        return problems
-
-    def _expect(self, expected: int, token: str | None, how: str) -> list[str]:
-        body = json.dumps({"message": "Deployment check: thank you!"}).encode()
-        headers = {"Content-Type": "application/json", **({"Authorization": token} if token else {})}
-        request = urllib.request.Request(  # noqa: S310 (the stack's own https URL)
-            self._url, data=body, method="POST", headers=headers
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except OSError as error:
-            return [f"POST {self._url} {how} failed: {error}"]
-        return (
-            [] if status == expected else [f"POST {self._url} {how} answered {status}, expected {expected}"]
-        )
-
-
 @dataclass
 class TrafficHook:
     """Everything one hook does, wired to its collaborators."""
 
     checks: Sequence[Check]
     events_dir: Path
-    invoker: LambdaInvoker
+    invoker: Invoker
     cleaner: CheckDataCleaner
     reporter: CodeDeployReporter
     max_milliseconds: float
     alarms: AlarmWatch | None = None
-    endpoint: EndpointCheck | None = None
+    golden: GoldenInvocations | None = None  # before traffic: straight to the new version
+    endpoint: GoldenEndpoint | None = None  # after traffic: through the deployed API
+    queue: GoldenQueue | None = None  # after traffic: through the real queue
     _wrote: bool = field(default=False, init=False, repr=False)
 
     def run(self, deployment_id: str, execution_id: str, remaining_ms: Callable[[], int]) -> Verdict:
@@ -125,16 +91,13 @@ class TrafficHook:
         self._wrote = False
         try:
             problems += self._exercise(deployment_id, user, budget)
+            problems += self._outcomes(deployment_id, user, budget)
             if (alarms := self.alarms) is not None:
                 problems += self._step(
                     budget,
                     CONTROL_CALL_MS,
                     "reading the alarms",
                     lambda: [f"rollback alarm {name} is in ALARM" for name in alarms.firing()],
-                )
-            if (endpoint := self.endpoint) is not None:
-                problems += self._step(
-                    budget, ENDPOINT_MS, "calling the API", lambda: endpoint.problems(user)
                 )
         except Exception as error:
             logger.exception("The hook failed")
@@ -157,6 +120,24 @@ class TrafficHook:
             logger.error("Deployment check failed: %s", problem)
         self.reporter.report(deployment_id, execution_id, status)
         return Verdict(status, problems)
+
+    def _outcomes(self, deployment_id: str, user: str, budget: Budget) -> list[str]:
+        """The golden set through each way in that this hook checks; problems prefixed ``golden set``."""
+        problems: list[str] = []
+        if (golden := self.golden) is not None:
+            self._wrote = True
+            problems += golden.problems(self.invoker, user, deployment_id, lambda: budget.allows(INVOKE_MS))
+        if (endpoint := self.endpoint) is not None:
+            self._wrote = True
+            problems += self._step(
+                budget, endpoint_ms(endpoint.http_calls), "calling the API", lambda: endpoint.problems(user)
+            )
+        if (queue := self.queue) is not None:
+            self._wrote = True
+            problems += self._step(
+                budget, QUEUE_MS, "sending to the queue", lambda: queue.problems(user, deployment_id)
+            )
+        return [f"golden set: {problem}" for problem in problems]
 
     @staticmethod
     def _step(budget: Budget, worst_ms: int, name: str, step: Callable[[], list[str]]) -> list[str]:

@@ -20,7 +20,7 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "store-and-reply")
 
 def emf_line(function: str, version: str, count: int, timestamp_ms: int) -> str:
     """One EMF document: ``MessagesPersisted`` under FunctionName, FunctionVersion and service,
-    filed under the minute the messages were written."""
+    filed under the moment the messages were written."""
     return json.dumps(
         {
             "_aws": {
@@ -45,9 +45,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # no
     """Count the batch; nothing in it can fail, so no record is ever reported for retry."""
     now_ms = int(time.time() * 1000)
     counted = tally(event.get("Records", []), now_ms)
-    for ((function, version), minute), count in sorted(counted.persisted.items()):
+    for ((function, version), written_ms), count in sorted(counted.persisted.items()):
         if (function, version) != UNATTRIBUTED:
-            print(emf_line(function, version, count, minute))
+            print(emf_line(function, version, count, written_ms))
     print(
         json.dumps(
             {

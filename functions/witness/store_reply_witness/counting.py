@@ -7,8 +7,9 @@ no record at all for a write that changes nothing), ``REMOVE`` (a TTL expiry or 
 translations and idempotency claims. An item without a ``writer`` was written by a version that
 does not name itself; it is counted as unattributed, never as any version's.
 
-Counts are kept per minute of the item's ``writtenAt``, so a message lands in the same minute as
-the ``MessagesAccepted`` its writer counted, however late its stream record arrives.
+Counts are kept per ``writtenAt`` (the moment the writer wrote, in epoch milliseconds: one value
+per write call), so a message lands in the same period as the ``MessagesAccepted`` its writer
+counted, however late its stream record arrives.
 
 Nothing here imports the application's code: the witness judges the versions, so it must not
 share their mistakes.
@@ -27,14 +28,14 @@ Writer = tuple[str, str]
 
 @dataclass(frozen=True)
 class Tally:
-    """New messages by writer (function name, version) and minute written (epoch ms of the
-    minute's first write seen); what was skipped, and why, for the log."""
+    """New messages by writer (function name, version) and the moment written (epoch ms); what was
+    skipped, and why, for the log."""
 
     persisted: Counter[tuple[Writer, int]]
     skipped: Counter[str]
 
     def by_writer(self) -> Counter[Writer]:
-        """New messages by writer, whatever the minute."""
+        """New messages by writer, whenever written."""
         totals: Counter[Writer] = Counter()
         for (writer, _), count in self.persisted.items():
             totals[writer] += count
@@ -61,13 +62,12 @@ def _skip_reason(record: Mapping[str, Any]) -> str | None:
     return None
 
 
-def written_minute(image: Mapping[str, Any], fallback_ms: int) -> int:
-    """The epoch millisecond of the start of the minute the item was written (its ``writtenAt``)."""
+def written_at(image: Mapping[str, Any], fallback_ms: int) -> int:
+    """When the item was written (its ``writtenAt``, epoch ms), or ``fallback_ms`` if it does not say."""
     try:
-        written = int(image["writtenAt"]["N"])
+        return int(image["writtenAt"]["N"])
     except (KeyError, TypeError, ValueError):
-        written = fallback_ms
-    return written - written % 60_000
+        return fallback_ms
 
 
 def tally(records: Iterable[Mapping[str, Any]], now_ms: int) -> Tally:
@@ -80,5 +80,5 @@ def tally(records: Iterable[Mapping[str, Any]], now_ms: int) -> Tally:
             skipped[reason] += 1
             continue
         image = record["dynamodb"]["NewImage"]
-        persisted[writer_of(image), written_minute(image, now_ms)] += 1
+        persisted[writer_of(image), written_at(image, now_ms)] += 1
     return Tally(persisted, skipped)

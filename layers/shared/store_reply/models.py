@@ -197,6 +197,7 @@ class Submission(BaseModel):
     key: MessageKey
     idempotency_key: str | None = None
     redelivered: bool = False  # delivered before: it may have been stored then
+    deployment_check: bool = False  # marked as a deployment check: may use the reserved check user
 
 
 class BatchResult(BaseModel):

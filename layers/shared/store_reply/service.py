@@ -95,7 +95,9 @@ class StoreAndReply:
         repeats: list[StoredMessage] = []  # what an earlier delivery or attempt may have stored
         for submission, language in zip(submissions, languages, strict=True):
             try:
-                self._admit(submission.message.user, allow_reserved=allow_reserved)
+                self._admit(
+                    submission.message.user, allow_reserved=allow_reserved or submission.deployment_check
+                )
                 key = self._claimed(submission.message, submission.idempotency_key, submission.key)
             except StorageUnavailable as error:
                 logger.warning("Idempotency key not claimed, the record will be retried: %s", error)

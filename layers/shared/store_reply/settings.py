@@ -87,3 +87,8 @@ class ApiSettings(Settings):
         alias="ANONYMOUS_SEND",
         description="true: GET /send stores messages without a signed-in user, apart from every history",
     )
+    deployment_check_client_id: str | None = Field(
+        default=None,
+        alias="DEPLOYMENT_CHECK_CLIENT_ID",
+        description="The app client whose ID tokens may write as the reserved check user (post-traffic hook)",
+    )

@@ -7,6 +7,7 @@ alarms can tell the new version's figures from the old one's.
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from store_reply.deployment_checks import is_reserved
 from store_reply.models import DecidedBy, Receipt
 
 NAMESPACE = "StoreAndReply"
@@ -40,10 +41,12 @@ def record_receipt(metrics: Metrics, receipt: Receipt) -> None:
 
     ``MessagesAccepted`` counts the messages this version answered as stored for the first time:
     what an independent reader of the table must find written by it (``MessagesPersisted``). A
-    retry or redelivery stored over itself is not counted again.
+    retry or redelivery stored over itself is not counted again, nor a deployment check's message.
     """
     metrics.add_metric(name="MessagesStored", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=int(receipt.new))
+    # A deployment check's messages are deleted after the check; the witness does not count them either.
+    accepted = receipt.new and not is_reserved(receipt.stored.user)
+    metrics.add_metric(name="MessagesAccepted", unit=MetricUnit.Count, value=int(accepted))
     metrics.add_metric(name="MessageCharacters", unit=MetricUnit.Count, value=len(receipt.stored.message))
     metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="TranslatedReplies", unit=MetricUnit.Count, value=int(receipt.reply.translated))
