@@ -34,6 +34,9 @@ def write_report(result: "Result", options: "RehearsalOptions") -> Path:
         "samples": result.samples,
         "alarm_changes": result.alarm_changes,
         "candidate_requests": result.candidate_requests,
+        "canary_requests": result.canary_requests,
+        "answers": result.answers,
+        "hook_problems": result.hook_problems,
     }
     (folder / "timeline.json").write_text(json.dumps(timeline, indent=1, default=str))
     (folder / "index.html").write_text(_page(timeline))
@@ -141,6 +144,11 @@ def _page(timeline: dict[str, Any]) -> str:
         f"<li>{html.escape(o['function'])}: {o['status']} {html.escape(o['reason'])}</li>"
         for o in timeline["outcomes"]
     )
+    problems = "".join(
+        f"<li>{html.escape(hook)}: {html.escape(problem)}</li>"
+        for hook, found in timeline["hook_problems"].items()
+        for problem in found
+    )
     verdict = html.escape(timeline["verdict"])
     style = (
         "body{font-family:sans-serif;max-width:800px;margin:2em auto} table{border-collapse:collapse} "
@@ -153,6 +161,7 @@ def _page(timeline: dict[str, Any]) -> str:
 <style>{style}</style></head><body><h1>{verdict}</h1>
 <p>Environment {environment}, time x{timeline["speed"]:g}, faults: {faults}.
 All times are simulated minutes since the rehearsal started.</p><ul>{outcomes}</ul>
+{f"<h2>What the hooks found</h2><ul>{problems}</ul>" if problems else ""}
 {_chart("Traffic to the new version (%)", {k: _steps(v, span) for k, v in weights.items()}, span, "%", 100)}
 {_chart("Requests per version (per minute)", requests, span)}
 {_chart("Error rate per version (%)", error_rate, span, "%")}

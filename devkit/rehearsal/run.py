@@ -79,6 +79,7 @@ class Result:
     # User requests through the live alias while the canary split traffic: function -> version -> count.
     canary_requests: dict[str, dict[str, int]] = field(default_factory=dict)
     answers: dict[str, dict[str, int]] = field(default_factory=dict)  # load kind -> answer -> count
+    hook_problems: dict[str, list[str]] = field(default_factory=dict)  # each hook's last run, every problem
 
 
 class StackPorts:
@@ -471,6 +472,7 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
             candidate_requests=candidate_requests,
             canary_requests=canary_reach(stack, events),
             answers=_answers(traffic),
+            hook_problems={hook: list(run.problems) for hook, run in ports.hook_runs.items()},
         )
     finally:
         stack.stop()
@@ -495,7 +497,8 @@ def _why(reason: str, stack: LocalStack, ports: StackPorts) -> str:
         if hook in reason:
             run.join(timeout=60)  # it reports before its invocation returns the problems
         if hook in reason and run.problems:
-            return f" (the hook reported: {'; '.join(run.problems[:3])})"
+            more = f"; and {len(run.problems) - 3} more, in the report" if len(run.problems) > 3 else ""
+            return f" (the hook reported: {'; '.join(run.problems[:3])}{more})"
     return ""
 
 

@@ -131,7 +131,11 @@ def test_queue_metrics_are_sampled_every_period(observed: RunningStack) -> None:
 
     queues = {m["Dimensions"][0]["Value"] for m in eventually(sampled, seconds=60 / SPEED * 2)}
 
-    assert queues == {"store-and-reply-local-MessagesQueue", "store-and-reply-local-MessagesDeadLetterQueue"}
+    assert queues == {
+        "store-and-reply-local-MessagesQueue",
+        "store-and-reply-local-MessagesDeadLetterQueue",
+        "store-and-reply-local-WitnessFailuresQueue",
+    }
 
 
 def test_invoking_a_version_number_reaches_that_version_s_worker(observed: RunningStack) -> None:

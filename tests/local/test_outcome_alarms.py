@@ -110,8 +110,9 @@ CASES = [
         0.5,
         ["ApiTranslatedRepliesAlarm", "ConsumerTranslatedRepliesAlarm"],
     ),
-    # 400 ms slower on every invocation, far inside the static p99 thresholds.
-    (("latency=+400ms", SPEED / 2), 0.1, ["ApiDurationAlarm", "ConsumerDurationAlarm"]),
+    # 400 ms slower on every invocation, far inside the static p99 thresholds. (The consumer's
+    # comparison judges from ten invocations a minute, batches, which 10 % of this load never holds.)
+    (("latency=+400ms", SPEED / 2), 0.1, ["ApiDurationAlarm"]),
 ]
 
 
