@@ -97,12 +97,10 @@ def test_a_stored_message_reads_back_unchanged(dynamodb: "DynamoDBClient") -> No
     assert store.history("Zoë", 1, None) == ([message], False)
 
 
-def test_a_save_says_whether_the_message_is_new_and_names_its_writer_and_moment(
-    dynamodb: "DynamoDBClient",
-) -> None:
-    store = DynamoMessageStore(dynamodb, TABLE_NAME, clock=lambda: 1_796_220_001.5, writer="fn-api:7")
-    message = StoredMessage(
-        id="1" * 32,
+def hola(message_id: str) -> StoredMessage:
+    """Ana's "Hola", stored under ``message_id``."""
+    return StoredMessage(
+        id=message_id,
         user="ana",
         message="Hola",
         language="es",
@@ -110,6 +108,13 @@ def test_a_save_says_whether_the_message_is_new_and_names_its_writer_and_moment(
         translated=True,
         received_at=SAME_MILLISECOND,
     )
+
+
+def test_a_save_says_whether_the_message_is_new_and_names_its_writer_and_moment(
+    dynamodb: "DynamoDBClient",
+) -> None:
+    store = DynamoMessageStore(dynamodb, TABLE_NAME, clock=lambda: 1_796_220_001.5, writer="fn-api:7")
+    message = hola("1" * 32)
 
     first, again = store.save(message), store.save(message)
 
@@ -123,15 +128,7 @@ def test_a_save_says_whether_the_message_is_new_and_names_its_writer_and_moment(
 def test_stored_already_names_the_messages_an_earlier_delivery_stored(dynamodb: "DynamoDBClient") -> None:
     store = DynamoMessageStore(dynamodb, TABLE_NAME)
     messages = [
-        StoredMessage(
-            id=f"{n:032x}",
-            user="ana",
-            message="Hola",
-            language="es",
-            reply="Gracias",
-            translated=True,
-            received_at=SAME_MILLISECOND,
-        )
+        hola(f"{n:032x}")
         for n in range(150)  # more than one BatchGetItem holds
     ]
     store.save_all(messages[::2])
