@@ -42,7 +42,8 @@ def create_tables(client: "DynamoDBClient", template: Template, names: Mapping[s
 
 
 def create_queues(client: "SQSClient", template: Template, names: Mapping[str, str]) -> dict[str, str]:
-    """Create each queue of the template under ``names[logical id]``; return their URLs by logical id.
+    """Create each queue of the template that ``names`` names, under ``names[logical id]``; return
+    their URLs by logical id.
 
     Dead-letter queues are created first, so a redrive policy can name its target's ARN.
     """
@@ -54,7 +55,7 @@ def create_queues(client: "SQSClient", template: Template, names: Mapping[str, s
         return arn["Fn::GetAtt"][0] if isinstance(arn, dict) else None
 
     ordered = sorted(queues, key=lambda name: target_of(queues[name].get("Properties", {})) is not None)
-    for logical_id in ordered:
+    for logical_id in (name for name in ordered if name in names):  # the queues the caller names
         properties = queues[logical_id].get("Properties", {})
         attributes: dict[QueueAttributeNameType, str] = {
             name: str(properties[name]) for name in QUEUE_ATTRIBUTES if name in properties

@@ -43,12 +43,14 @@ def options(base: Path | None, candidate: Path, work: Path, **settings: Any) -> 
 
 @pytest.fixture
 def release(base: Path, tmp_path: Path) -> Release:
-    def run(change: str = "functions/api/store_reply_api/app.py", faults: str = "") -> Result:
+    def run(
+        change: str = "functions/api/store_reply_api/app.py", faults: str = "", environment: str = "staging"
+    ) -> Result:
         candidate = tmp_path / "candidate"
         shutil.copytree(base, candidate)
         changed = candidate / change
         changed.write_text(changed.read_text() + "\n# the candidate's change\n")
-        return rehearse(options(base, candidate, tmp_path, faults=faults))
+        return rehearse(options(base, candidate, tmp_path, faults=faults, environment=environment))
 
     return run
 
@@ -134,7 +136,7 @@ def test_a_change_to_the_shared_layer_alone_deploys_both_functions_in_parallel(r
 def test_signed_in_users_reach_both_versions_of_each_function_at_about_the_canary_weight(
     release: Release,
 ) -> None:
-    result = release(change="layers/shared/store_reply/replies.py")
+    result = release(change="layers/shared/store_reply/replies.py", environment="prod")
 
     # Every API message was accepted: the load signs in as users of the local pool.
     assert set(result.answers["api"]) == {"201"}, result.answers

@@ -30,6 +30,8 @@ def tag_version(metrics: Metrics, function: str, version: str) -> None:
     it with). Both functions share the namespace and the service: the function's name keeps one's
     version 2 apart from the other's.
     """
+    # Powertools keeps extra dimension sets across an invocation that flushed nothing: start clean.
+    metrics.clear_metrics()
     metrics.add_dimension(FUNCTION_DIMENSION, function)
     metrics.add_dimension(VERSION_DIMENSION, version)
     service = {SERVICE_DIMENSION: metrics.service} if metrics.service else {}
