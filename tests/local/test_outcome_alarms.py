@@ -36,14 +36,14 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def split(trees: tuple[Path, Path], tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     """Both functions at version 1, the faulty candidate published beside it; load running."""
     base, candidate = trees
-    faults, speed = request.param
+    faults, speed, minimum = request.param
     stack = LocalStack(
         LocalOptions(
             api_port=free_port(),
             aws_port=free_port(),
             data_dir=tmp_path / "data",
             template=candidate / "template.yaml",
-            parameters={"Environment": "prod"},
+            parameters={"Environment": "prod", "RateAlarmMinimumSample": str(minimum)},
             clock=Clock(speed=speed),
             faults=dict.fromkeys(FUNCTIONS, faults),
             base_root=base,
@@ -104,16 +104,18 @@ def first_ok(stack: LocalStack, alarms: list[str]) -> dict[str, str]:
 # less than a fifth of the traffic.
 CASES = [
     # Answered 201 (or acknowledged), a third never written: the witness counts less than accepted.
-    (("lose=0.34@rehearsal", SPEED), 0.5, ["ApiPersistenceAlarm", "ConsumerPersistenceAlarm"]),
+    (("lose=0.34@rehearsal", SPEED, 10), 0.5, ["ApiPersistenceAlarm", "ConsumerPersistenceAlarm"]),
     # Every message taken for the reply's own language: no reply is translated any more.
     (
-        ("wronglanguage=1@rehearsal", SPEED),
+        ("wronglanguage=1@rehearsal", SPEED, 10),
         0.5,
         ["ApiTranslatedRepliesAlarm", "ConsumerTranslatedRepliesAlarm"],
     ),
-    # 400 ms slower on every invocation, far inside the static p99 thresholds. (The consumer's
-    # comparison judges from ten invocations a minute, batches, which 10 % of this load never holds.)
-    (("latency=+400ms", SPEED * 0.75), 0.15, ["ApiDurationAlarm"]),
+    # 400 ms slower on every invocation, far inside the static p99 thresholds. Its floor (200 ms)
+    # and ratio, not the sample, keep the comparison from flapping: judged here from 5 invocations
+    # a minute, which 15 % of this load holds even on a busy machine. (The consumer's comparison
+    # counts invocations, batches, which 15 % of this load never holds.)
+    (("latency=+400ms", SPEED * 0.75, 5), 0.15, ["ApiDurationAlarm"]),
 ]
 
 

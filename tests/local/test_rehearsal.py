@@ -44,13 +44,18 @@ def options(base: Path | None, candidate: Path, work: Path, **settings: Any) -> 
 @pytest.fixture
 def release(base: Path, tmp_path: Path) -> Release:
     def run(
-        change: str = "functions/api/store_reply_api/app.py", faults: str = "", environment: str = "staging"
+        change: str = "functions/api/store_reply_api/app.py",
+        faults: str = "",
+        environment: str = "staging",
+        speed: float = SPEED,
     ) -> Result:
         candidate = tmp_path / "candidate"
         shutil.copytree(base, candidate)
         changed = candidate / change
         changed.write_text(changed.read_text() + "\n# the candidate's change\n")
-        return rehearse(options(base, candidate, tmp_path, faults=faults, environment=environment))
+        return rehearse(
+            options(base, candidate, tmp_path, faults=faults, environment=environment, speed=speed)
+        )
 
     return run
 
@@ -125,7 +130,8 @@ def test_a_pre_traffic_hook_that_never_reports_fails_the_deployment_at_the_simul
 
 
 def test_a_change_to_the_shared_layer_alone_deploys_both_functions_in_parallel(release: Release) -> None:
-    result = release(change="layers/shared/store_reply/replies.py")
+    # Half the speed: the consumer's batches, slower than API requests, must reach both versions.
+    result = release(change="layers/shared/store_reply/replies.py", speed=SPEED / 2)
 
     assert result.exit_code == 0
     assert sorted(p["function"] for p in result.plan) == ["ApiFunction", "QueueConsumerFunction"]
@@ -136,7 +142,7 @@ def test_a_change_to_the_shared_layer_alone_deploys_both_functions_in_parallel(r
 def test_signed_in_users_reach_both_versions_of_each_function_at_about_the_canary_weight(
     release: Release,
 ) -> None:
-    result = release(change="layers/shared/store_reply/replies.py", environment="prod")
+    result = release(change="layers/shared/store_reply/replies.py", environment="prod", speed=SPEED / 2)
 
     # Every API message was accepted: the load signs in as users of the local pool.
     assert set(result.answers["api"]) == {"201"}, result.answers
