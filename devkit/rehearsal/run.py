@@ -413,6 +413,7 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        reach: dict[str, dict[str, int]] = {}  # a canary's user requests per version, once deployed
         if options.base is None:
             clock.sleep(FIRST_RELEASE_MINUTES * 60)
             firing = [n for n, r in stack.alarms.alarms.items() if r.state == "ALARM"]
@@ -428,18 +429,8 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
         else:
             deployments = [Deployment(plan, ports, clock, record) for plan in plans]
             outcomes = run_in_parallel(deployments)
-            failed = [o for o in outcomes if o.status == "Failed"]
-            verdict = (
-                "Succeeded"
-                if not failed
-                else "Stopped and rolled back: "
-                + "; ".join(f"{o.function}: {o.reason}{_why(o.reason, stack, ports)}" for o in failed)
-            )
-            code = 1 if failed else 0
-            missed = unreached(canary_reach(stack, events), canary_windows(events))
-            if missed:  # a canary no user reached decided nothing
-                verdict = "Could not judge: the load reached no version of " + "; ".join(missed)
-                code = 2
+            reach = canary_reach(stack, events)
+            verdict, code = _verdict(outcomes, reach, events, stack, ports)
             clock.sleep(60)  # a last minute of load on what is now live
         sampler_stop.set()
         for load in traffic:
@@ -470,13 +461,30 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
             started=started,
             ended=clock.now(),
             candidate_requests=candidate_requests,
-            canary_requests=canary_reach(stack, events),
+            canary_requests=reach,
             answers=_answers(traffic),
             hook_problems={hook: list(run.problems) for hook, run in ports.hook_runs.items()},
         )
     finally:
         stack.stop()
     return result
+
+
+def _verdict(
+    outcomes: Sequence[Outcome],
+    reach: Mapping[str, Mapping[str, int]],
+    events: Sequence[Event],
+    stack: LocalStack,
+    ports: StackPorts,
+) -> tuple[str, int]:
+    """CodeDeploy's verdict and the exit code; a canary no user reached decided nothing (2)."""
+    if missed := unreached(reach, canary_windows(events)):
+        return "Could not judge: the load reached no version of " + "; ".join(missed), 2
+    failed = [o for o in outcomes if o.status == "Failed"]
+    if not failed:
+        return "Succeeded", 0
+    stops = "; ".join(f"{o.function}: {o.reason}{_why(o.reason, stack, ports)}" for o in failed)
+    return f"Stopped and rolled back: {stops}", 1
 
 
 def _answers(traffic: Sequence[Traffic]) -> dict[str, dict[str, int]]:
