@@ -11,19 +11,28 @@ time, none of them after the shift to 100 %.
 Scenarios named ``...@users`` strike only the rehearsal's users, never the hooks' check user: only
 the outcome alarms can catch them.
 
+Each run is recorded as a line of ``--results`` (JSON lines, default
+``reports/rehearsal-matrix.jsonl``), under the commit rehearsed: a matrix stopped part-way goes on
+where it stopped, and ``--show`` prints the table from the record alone. A tree with uncommitted
+changes is recorded as ``<commit>+worktree``.
+
 Run: .venv/bin/python bench/rehearsal_matrix.py [--runs 20] [--speed 15] [--scenario NAME ...]
+     .venv/bin/python bench/rehearsal_matrix.py --show
 """
 
 import argparse
+import json
 import shutil
 import statistics
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from devkit.rehearsal.run import RehearsalOptions, rehearse
-from devkit.rehearsal.trees import export
+from devkit.rehearsal.trees import export, revision
+from devkit.template import ROOT
 
 SCENARIOS = {
     "clean": "",
@@ -45,12 +54,95 @@ SCENARIOS = {
 }
 
 
+FUNCTIONS = ("ApiFunction", "QueueConsumerFunction")
+
+
 def decided_by(reason: str) -> str:
     if "hook" in reason:
         return reason.split(" hook ", maxsplit=1)[0] + " hook"
     if reason.startswith("alarm "):
         return reason.removeprefix("alarm ").split(" in ALARM")[0].split("-local-")[-1]
     return reason[:40]
+
+
+def recorded(results: Path, rev: str) -> list[dict[str, Any]]:
+    if not results.exists():
+        return []
+    runs = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    return [run for run in runs if run["revision"] == rev]
+
+
+def run_once(work: Path, name: str, seed: int, speed: float, rev: str) -> dict[str, Any]:
+    base, candidate = work / "base", work / "candidate"
+    started = time.monotonic()
+    result = rehearse(
+        RehearsalOptions(
+            base=base,
+            candidate=candidate,
+            environment="prod",
+            speed=speed,
+            faults=SCENARIOS[name],
+            seed=seed,
+            data_dir=work / f"data-{name}-{seed}",
+            reports=work / "reports",
+            quiet=True,
+        )
+    )
+    return {
+        "revision": rev,
+        "scenario": name,
+        "seed": seed,
+        "speed": speed,
+        "exit_code": result.exit_code,
+        "verdict": result.verdict[:300],
+        "wall_s": round(time.monotonic() - started, 1),
+        "deployments": {
+            outcome.function: {
+                "status": outcome.status,
+                "weight": outcome.weight_when_stopped or 0,
+                "minute": round(((outcome.stopped_at or result.started) - result.started) / 60, 1),
+                "decided_by": decided_by(outcome.reason) if outcome.status == "Failed" else "",
+            }
+            for outcome in result.outcomes
+        },
+    }
+
+
+def table(runs: list[dict[str, Any]], names: list[str]) -> None:
+    print(
+        f"{'scenario':<23}{'runs':>5}{'promoted':>9}{'stopped':>8}{'Api':>5}{'Consumer':>9}{'at 100 %':>9}  "
+        f"{'at weight / minute (most often)':<32}decided by (most often)   wall s"
+    )
+    for name in names:
+        mine = [run for run in runs if run["scenario"] == name]
+        if not mine:
+            continue
+        failed = [
+            (function, deployment)
+            for run in mine
+            for function, deployment in run["deployments"].items()
+            if deployment["status"] == "Failed"
+        ]
+        stopped_runs = sum(
+            any(d["status"] == "Failed" and d["weight"] < 1 for d in run["deployments"].values())
+            for run in mine
+        )
+        per_function = [sum(f == function for f, _ in failed) for function in FUNCTIONS]
+        at_full = sum(d["weight"] >= 1 for _, d in failed)
+        where = Counter(f"{d['weight']:.0%} / {d['minute']:.0f} min" for _, d in failed)
+        why = Counter(d["decided_by"] for _, d in failed)
+        shown_where = ", ".join(f"{k} x{v}" for k, v in where.most_common(2)) or "-"
+        shown_why = ", ".join(f"{k} x{v}" for k, v in why.most_common(2)) or "-"
+        print(
+            f"{name:<23}{len(mine):>5}{sum(r['exit_code'] == 0 for r in mine):>9}{stopped_runs:>8}"
+            f"{per_function[0]:>5}{per_function[1]:>9}{at_full:>9}  {shown_where:<31} {shown_why}   "
+            f"{statistics.median(r['wall_s'] for r in mine):.0f}",
+            flush=True,
+        )
+    print(
+        "(stopped: runs in which a deployment was rolled back before 100 %; Api, Consumer: the"
+        " deployments of each rolled back; a layer change deploys both)"
+    )
 
 
 def main() -> None:
@@ -60,53 +152,29 @@ def main() -> None:
     # samples need, and the witness falls behind its stream.
     parser.add_argument("--speed", type=float, default=15.0)
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--results", type=Path, default=ROOT / "reports" / "rehearsal-matrix.jsonl")
+    parser.add_argument("--show", action="store_true", help="print the recorded runs' table, run nothing")
     arguments = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="rehearsal-matrix-"))
-    base, candidate = work / "base", work / "candidate"
-    export("worktree", base)
-    shutil.copytree(base, candidate)
-    layer = candidate / "layers/shared/store_reply/replies.py"
-    layer.write_text(layer.read_text() + "\n# a change to the shared layer\n")
-    print(f"{arguments.runs} runs per scenario, Environment=prod, time x{arguments.speed:g}")
-    print(
-        f"{'scenario':<17}{'promoted':>9}{'rolled back':>12}{'at 100 %':>9}  "
-        f"{'at weight / minute (most often)':<32}decided by   wall s"
-    )
-    for name in arguments.scenario or SCENARIOS:
-        promoted, rolled, at_full, where, why, walls = 0, 0, 0, Counter[str](), Counter[str](), []
-        for seed in range(arguments.runs):
-            started = time.monotonic()
-            result = rehearse(
-                RehearsalOptions(
-                    base=base,
-                    candidate=candidate,
-                    environment="prod",
-                    speed=arguments.speed,
-                    faults=SCENARIOS[name],
-                    seed=seed,
-                    data_dir=work / f"data-{name}-{seed}",
-                    reports=work / "reports",
-                    quiet=True,
-                )
-            )
-            walls.append(time.monotonic() - started)
-            if result.exit_code == 0:
-                promoted += 1
-            for outcome in result.outcomes:
-                if outcome.status == "Failed":
-                    rolled += 1
-                    at_full += (outcome.weight_when_stopped or 0) >= 1.0
-                    minute = ((outcome.stopped_at or result.started) - result.started) / 60
-                    where[f"{outcome.weight_when_stopped or 0:.0%} / {minute:.0f} min"] += 1
-                    why[decided_by(outcome.reason)] += 1
-        shown_where = ", ".join(f"{k} x{v}" for k, v in where.most_common(2)) or "-"
-        shown_why = ", ".join(f"{k} x{v}" for k, v in why.most_common(2)) or "-"
-        print(
-            f"{name:<17}{promoted:>9}{rolled:>12}{at_full:>9}  {shown_where:<31} {shown_why}   "
-            f"{statistics.median(walls):.0f}",
-            flush=True,
-        )
-    print("(promoted counts runs; rolled back and at 100 % count deployments: a layer change deploys both)")
+    names = arguments.scenario or list(SCENARIOS)
+    rev = revision()
+    runs = recorded(arguments.results, rev)
+    print(f"revision {rev}: {arguments.runs} runs per scenario, Environment=prod, time x{arguments.speed:g}")
+    if not arguments.show:
+        work = Path(tempfile.mkdtemp(prefix="rehearsal-matrix-"))
+        export("worktree", work / "base")
+        shutil.copytree(work / "base", work / "candidate")
+        layer = work / "candidate/layers/shared/store_reply/replies.py"
+        layer.write_text(layer.read_text() + "\n# a change to the shared layer\n")
+        arguments.results.parent.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            done = {run["seed"] for run in runs if run["scenario"] == name}
+            for seed in (s for s in range(arguments.runs) if s not in done):
+                run = run_once(work, name, seed, arguments.speed, rev)
+                with arguments.results.open("a") as out:
+                    out.write(json.dumps(run) + "\n")
+                runs.append(run)
+        shutil.rmtree(work, ignore_errors=True)
+    table(runs, names)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,12 @@ def _git(*arguments: str) -> bytes:
         ) from error
 
 
+def revision() -> str:
+    """The checkout's commit, ``+worktree`` when tracked files have uncommitted changes."""
+    dirty = _git("status", "--porcelain", "--untracked-files=no").strip()
+    return _git("rev-parse", "--short=12", "HEAD").decode().strip() + ("+worktree" if dirty else "")
+
+
 def export(ref: str, destination: Path) -> str:
     """Write ``ref`` (a commit, tag or branch; ``worktree`` for the working tree) to ``destination``.
 
