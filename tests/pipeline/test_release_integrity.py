@@ -1,0 +1,65 @@
+"""Release integrity, class by class: each test fails when its class of pipeline fault comes back.
+
+Every request is decided by devkit.iam as IAM decides it, against the pipeline's resources as
+CloudFormation names them (devkit.deployed).
+"""
+
+from typing import Any
+
+import pytest
+
+from devkit.deployed import ACCOUNT, DeployedStack
+from devkit.iam import Request, decide
+from devkit.template import resources_of_type
+from tests.pipeline.permissions import pipeline_stack, role_statements
+
+REGION = "us-east-1"
+SAM_TRANSFORM = f"arn:aws:cloudformation:{REGION}:aws:transform/Serverless-2016-10-31"
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> DeployedStack:
+    return pipeline_stack()
+
+
+def stack_arn(name: str) -> str:
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/0f1e2d3c-0000-4000-8000-000000000000"
+
+
+def roles(stack: DeployedStack) -> dict[str, list[dict[str, Any]]]:
+    return {name: role_statements(stack, name) for name in resources_of_type(stack.template, "AWS::IAM::Role")}
+
+
+def change_set_actions(stack: DeployedStack) -> list[dict[str, Any]]:
+    return [
+        action
+        for stage in stack.template["Resources"]["Pipeline"]["Properties"]["Stages"]
+        for action in stage["Actions"]
+        if isinstance(action, dict) and action.get("Configuration", {}).get("ActionMode") == "CHANGE_SET_REPLACE"
+    ]
+
+
+def test_every_role_that_creates_change_sets_may_use_the_sam_transform(pipeline: DeployedStack) -> None:
+    """CloudFormation's IAM guide: a change set of an AWS::Serverless template is also authorized
+    on the transform's ARN (aws/serverless-application-model#179), for the caller and for the
+    service role CloudFormation expands it with."""
+    callers = {
+        name
+        for name, statements in roles(pipeline).items()
+        if any(
+            decide(statements, Request("cloudformation:CreateChangeSet", stack_arn(f"store-and-reply-{env}")))
+            == "Allow"
+            for env in ("staging", "prod")
+        )
+    }
+    service_roles = {a["Configuration"]["RoleArn"]["Fn::GetAtt"][0] for a in change_set_actions(pipeline)}
+    creators = callers | service_roles
+
+    assert "PipelineRole" in callers
+    assert service_roles
+    refused = {
+        name
+        for name in creators
+        if decide(roles(pipeline)[name], Request("cloudformation:CreateChangeSet", SAM_TRANSFORM)) != "Allow"
+    }
+    assert not refused, f"may create change sets but not expand SAM templates: {sorted(refused)}"
