@@ -10,7 +10,6 @@ import pytest
 
 from devkit.deployed import ACCOUNT, DeployedStack
 from devkit.iam import Request, decide
-from devkit.template import resources_of_type
 from tests.pipeline.permissions import pipeline_stack, role_statements
 
 REGION = "us-east-1"
@@ -27,7 +26,8 @@ def stack_arn(name: str) -> str:
 
 
 def roles(stack: DeployedStack) -> dict[str, list[dict[str, Any]]]:
-    return {name: role_statements(stack, name) for name in resources_of_type(stack.template, "AWS::IAM::Role")}
+    names = [name for name, r in stack.template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+    return {name: role_statements(stack, name) for name in names}
 
 
 def change_set_actions(stack: DeployedStack) -> list[dict[str, Any]]:
@@ -35,7 +35,8 @@ def change_set_actions(stack: DeployedStack) -> list[dict[str, Any]]:
         action
         for stage in stack.template["Resources"]["Pipeline"]["Properties"]["Stages"]
         for action in stage["Actions"]
-        if isinstance(action, dict) and action.get("Configuration", {}).get("ActionMode") == "CHANGE_SET_REPLACE"
+        if isinstance(action, dict)
+        and action.get("Configuration", {}).get("ActionMode") == "CHANGE_SET_REPLACE"
     ]
 
 

@@ -65,14 +65,23 @@ def test_only_comprehend_and_translate_are_granted_on_every_resource(expanded: d
     }
 
 
-def test_every_function_logs_to_a_group_with_retention(expanded: dict[str, Any]) -> None:
+def test_every_function_logs_to_its_own_group_made_before_it_with_retention(expanded: dict[str, Any]) -> None:
+    """Publishing a SnapStart version runs INIT, which creates /aws/lambda/<function> if nothing has:
+    a group that waits for its function (a Ref to it) then fails to create. Each function names its
+    group (LoggingConfig.LogGroup), so CloudFormation creates the group first."""
     groups = resources_of_type(expanded, "AWS::Logs::LogGroup")
-    named = {
-        json.dumps(group["Properties"].get("LogGroupName")): group["Properties"] for group in groups.values()
-    }
     for name in functions(expanded):
-        group = named[json.dumps({"Fn::Sub": f"/aws/lambda/${{{name}}}"})]
+        function = expanded["Resources"][name]["Properties"]
+        reference = function["LoggingConfig"]["LogGroup"]
+        assert set(reference) == {"Ref"}, name
+        assert reference["Ref"] in groups, name
+        group = groups[reference["Ref"]]["Properties"]
+        assert name not in json.dumps(group), f"{name}'s log group waits for {name}"
         assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        # Where Lambda's console and CLI look: /aws/lambda/<function name>.
+        assert json.dumps(group["LogGroupName"]).replace("/aws/lambda/", "") == json.dumps(
+            function["FunctionName"]
+        ), name
     for group in groups.values():
         assert "RetentionInDays" in group["Properties"]
 
