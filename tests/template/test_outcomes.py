@@ -132,9 +132,15 @@ def test_a_version_that_writes_less_than_it_accepts_is_rolled_back(
     # of a period is accepted in the next, which alone must not roll a clean version back.
     assert metrics["ratio"]["Expression"]["Fn::Sub"].startswith(
         "IF(FILL(accepted, 0) >= ${RateAlarmMinimumSample} AND FILL(accepted, 0) - FILL(persisted, 0)"
-        " >= ${UnpersistedMinimum}, 100 * FILL(persisted, 0) / "
+        " >= ${UnpersistedMinimum} AND "
     )
     assert template["Parameters"]["UnpersistedMinimum"]["Default"] == 2
+    # ... and only while the witness finds the other versions' messages: a witness behind its stream
+    # is behind for all of them, and must not roll the new version back on counts still to come.
+    everyone = {i: metrics[i]["MetricStat"]["Metric"] for i in ("allAccepted", "allPersisted")}
+    assert {d["Name"] for d in everyone["allPersisted"]["Dimensions"]} == {"FunctionName", "service"}
+    assert everyone["allAccepted"]["Dimensions"] == everyone["allPersisted"]["Dimensions"]
+    assert "othersPersisted >= ${PersistedPercent}" in metrics["ratio"]["Expression"]["Fn::Sub"]
     # The newest period is short of the records still in the stream: two running decide, each of two
     # minutes, which a 10 % canary at a few messages a minute fills with its minimum sample.
     assert {metrics[i]["MetricStat"]["Period"] for i in ("accepted", "persisted")} == {120}

@@ -99,5 +99,9 @@ def test_the_handler_writes_one_emf_document_per_version_and_minute_and_fails_no
     ]
     for document in documents:
         (directive,) = document["_aws"]["CloudWatchMetrics"]
-        assert directive["Dimensions"] == [["FunctionName", "FunctionVersion", "service"]]
+        # The version's count, and the same under the function alone: all versions, the baseline.
+        assert directive["Dimensions"] == [
+            ["FunctionName", "FunctionVersion", "service"],
+            ["FunctionName", "service"],
+        ]
         assert document["_aws"]["Timestamp"] == MINUTE + 1_500

@@ -19,8 +19,9 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "store-and-reply")
 
 
 def emf_line(function: str, version: str, count: int, timestamp_ms: int) -> str:
-    """One EMF document: ``MessagesPersisted`` under FunctionName, FunctionVersion and service,
-    filed under the moment the messages were written."""
+    """One EMF document: ``MessagesPersisted`` under FunctionName, FunctionVersion and service (the
+    version's) and under FunctionName and service (all the function's versions, the baseline a new
+    one is compared with), filed under the moment the messages were written."""
     return json.dumps(
         {
             "_aws": {
@@ -28,7 +29,10 @@ def emf_line(function: str, version: str, count: int, timestamp_ms: int) -> str:
                 "CloudWatchMetrics": [
                     {
                         "Namespace": NAMESPACE,
-                        "Dimensions": [["FunctionName", "FunctionVersion", "service"]],
+                        "Dimensions": [
+                            ["FunctionName", "FunctionVersion", "service"],
+                            ["FunctionName", "service"],
+                        ],
                         "Metrics": [{"Name": "MessagesPersisted", "Unit": "Count"}],
                     }
                 ],
