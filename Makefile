@@ -97,6 +97,7 @@ package: venv ## sam build once, sam package once to ARTIFACT_BUCKET; dist/ hold
 	$(BIN)/sam build
 	$(BIN)/sam package --s3-bucket "$(ARTIFACT_BUCKET)" --s3-prefix store-and-reply \
 		$(if $(ARTIFACT_KMS_KEY),--kms-key-id "$(ARTIFACT_KMS_KEY)") --output-template-file dist/packaged.yaml
+	$(BIN)/python -m devkit.pins dist/packaged.yaml
 	$(BIN)/python -m devkit.package dist/config dist/packaged.yaml
 	$(BIN)/python -m store_reply_api.openapi dist/openapi.json
 

@@ -13,7 +13,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from devkit.local.stack import free_port
-from devkit.template import ROOT, load_template, resources_of_type
+from devkit.pins import CODE_PROPERTIES, unpinned
+from devkit.template import ROOT, expand, load_template, resources_of_type
 
 BUCKET = "store-and-reply-artifacts-test"
 
@@ -39,6 +40,9 @@ def packaged(s3_endpoint: str) -> dict[str, Any]:
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
                       aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
     s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(
+        Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+    )  # as the pipeline's
     environment = {**os.environ, **credentials, "AWS_ENDPOINT_URL_S3": s3_endpoint, "SAM_CLI_TELEMETRY": "0"}
     environment.pop("AWS_PROFILE", None)
     result = subprocess.run(  # noqa: S603
@@ -47,7 +51,12 @@ def packaged(s3_endpoint: str) -> dict[str, Any]:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     objects = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
-    return {"template": load_template(ROOT / "dist/packaged.yaml"), "objects": objects}
+    versions = {
+        (v["Key"], v["VersionId"])
+        for v in s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
+        if v["IsLatest"]
+    }
+    return {"template": load_template(ROOT / "dist/packaged.yaml"), "objects": objects, "versions": versions}
 
 
 def code_locations(template: dict[str, Any]) -> dict[str, str]:
@@ -57,7 +66,10 @@ def code_locations(template: dict[str, Any]) -> dict[str, str]:
         ("AWS::Serverless::LayerVersion", "ContentUri"),
     ):
         for name, resource in resources_of_type(template, kind).items():
-            locations[name] = resource["Properties"][key]
+            location = resource["Properties"][key]
+            locations[name] = (
+                f"s3://{location['Bucket']}/{location['Key']}" if isinstance(location, dict) else location
+            )
     return locations
 
 
@@ -68,6 +80,29 @@ def test_every_function_and_layer_points_at_an_uploaded_object(packaged: dict[st
     for name, location in locations.items():
         assert location.startswith(f"s3://{BUCKET}/store-and-reply/"), name
         assert location.removeprefix(f"s3://{BUCKET}/") in packaged["objects"], name
+
+
+def test_every_function_and_layer_is_pinned_to_the_object_version_the_build_uploaded(
+    packaged: dict[str, Any],
+) -> None:
+    """CloudFormation reads the code at deploy time: unpinned, a later build writing the same key
+    would change what production deploys after staging tested it."""
+    template = packaged["template"]
+    pins = {
+        name: resource["Properties"][field]
+        for kind, field in CODE_PROPERTIES.items()
+        for name, resource in resources_of_type(template, kind).items()
+    }
+
+    assert unpinned(template) == []
+    assert pins
+    for name, location in pins.items():
+        assert (location["Key"], location["Version"]) in packaged["versions"], name
+    # ... and the pins reach CloudFormation: every Lambda function and layer reads one object version.
+    expanded = expand(template, {"Environment": "prod"})
+    for kind, field in (("AWS::Lambda::Function", "Code"), ("AWS::Lambda::LayerVersion", "Content")):
+        for name, resource in resources_of_type(expanded, kind).items():
+            assert resource["Properties"][field].get("S3ObjectVersion"), name
 
 
 def test_one_upload_serves_every_environment(packaged: dict[str, Any]) -> None:
