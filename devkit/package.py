@@ -11,6 +11,11 @@ parameter is only its name, so a deploy that changes only a parameter (a reply t
 mode, SnapStart) would update the function but publish no version, and the live alias would keep
 the old configuration (aws/serverless-application-model#1640, #3820). The template hands these
 digests to ``AutoPublishCodeSha256``, which SAM resolves against the parameters.
+
+Another resource a function names (its table, its dead-letter queue, its role) stands in the digest
+as its logical id and its identity: the values of the properties whose change replaces it (the
+provider schema's ``createOnlyProperties``). A replaced table has a new name, which ``$LATEST``
+reads at once; its digest changes too, so a version that reads the new name is published.
 """
 
 import hashlib
@@ -53,6 +58,45 @@ class _Placeholders(Mapping[str, str]):
         return 0
 
 
+# Documented as "Update requires: Replacement" in the CloudFormation reference but absent from the
+# provider schema's createOnlyProperties.
+ALSO_REPLACING = {"AWS::DynamoDB::Table": ("KeySchema",)}
+IDENTITY_ROUNDS = 3  # a replacement that replaces what names it: a table whose name a queue's reads
+
+
+def _replacing_properties(resource_type: str, region: str) -> tuple[str, ...]:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # noqa: PLC0415 (loads on first use)
+
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+    except Exception:  # noqa: BLE001 (an unknown type: only its logical id identifies it)
+        schema = {}
+    pointers = schema.get("createOnlyProperties", [])
+    names = [p.removeprefix("/properties/").split("/")[0] for p in pointers if p.startswith("/properties/")]
+    return tuple(dict.fromkeys([*names, *ALSO_REPLACING.get(resource_type, ())]))
+
+
+def _identities(expanded: Template, resolver_for: Any, region: str) -> dict[str, str]:
+    """Each resource's logical id and a digest of its replacing properties, resolved."""
+    identities = {name: name for name in expanded["Resources"]}
+    for _ in range(IDENTITY_ROUNDS):
+        resolver = resolver_for(identities)
+        following = {}
+        for name, resource in expanded["Resources"].items():
+            properties = resource.get("Properties", {})
+            replacing = {
+                key: properties[key]
+                for key in _replacing_properties(resource["Type"], region)
+                if key in properties
+            }
+            canonical = json.dumps(resolver.resolve(replacing), sort_keys=True, separators=(",", ":"))
+            following[name] = f"{name}@{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+        if following == identities:
+            break
+        identities = following
+    return identities
+
+
 def version_digests(
     packaged: Template, parameters: Mapping[str, str], region: str, stack_name: str
 ) -> dict[str, str]:
@@ -60,7 +104,8 @@ def version_digests(
 
     The function's properties after SAM's expansion (code location, layer version, environment,
     memory, SnapStart and the rest), with parameters, conditions and mappings resolved; other
-    resources stand as their names. Parameters the configuration does not set take their defaults.
+    resources stand as their names and identities. Parameters the configuration does not set take
+    their defaults.
     """
     unset = dict.fromkeys(VERSION_DIGESTS.values(), "")
     expanded = expand(packaged, {**parameters, **unset})
@@ -72,16 +117,21 @@ def version_digests(
         | dict(parameters)
         | unset
     )
-    resolver = Resolver(
-        parameters=values,
-        resources={
-            name: LocalResource(ref=name, attributes=_Placeholders(name)) for name in expanded["Resources"]
-        },
-        conditions=expanded.get("Conditions", {}),
-        region=region,
-        stack_name=stack_name,
-        mappings=expanded.get("Mappings", {}),
-    )
+
+    def resolver_for(identities: Mapping[str, str]) -> Resolver:
+        return Resolver(
+            parameters=values,
+            resources={
+                name: LocalResource(ref=identity, attributes=_Placeholders(identity))
+                for name, identity in identities.items()
+            },
+            conditions=expanded.get("Conditions", {}),
+            region=region,
+            stack_name=stack_name,
+            mappings=expanded.get("Mappings", {}),
+        )
+
+    resolver = resolver_for(_identities(expanded, resolver_for, region))
     digests = {}
     for function, parameter in VERSION_DIGESTS.items():
         properties = resolver.resolve(expanded["Resources"][function]["Properties"])

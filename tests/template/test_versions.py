@@ -144,3 +144,45 @@ def test_a_hand_deploy_sends_empty_digests(section: str) -> None:
     assert {parameter: overrides.get(parameter) for parameter in VERSION_DIGESTS.values()} == dict.fromkeys(
         VERSION_DIGESTS.values(), ""
     )
+
+
+@pytest.mark.parametrize(
+    ("resource", "replacing", "readers"),
+    [
+        # A new key schema replaces the table: a new name in TABLE_NAME, which both functions read.
+        (
+            "MessagesTable",
+            {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]},
+            {"ApiFunction", "QueueConsumerFunction"},
+        ),
+        # A FIFO queue is a new queue: a new URL in DEAD_LETTER_QUEUE_URL, which the consumer reads.
+        ("MessagesDeadLetterQueue", {"FifoQueue": True}, {"QueueConsumerFunction"}),
+    ],
+    ids=["table", "dead-letter-queue"],
+)
+def test_replacing_a_resource_a_function_names_publishes_that_function(
+    template: dict[str, Any],
+    released: dict[str, str],
+    resource: str,
+    replacing: dict[str, Any],
+    readers: set[str],
+) -> None:
+    replaced = copy.deepcopy(template)
+    replaced["Resources"][resource]["Properties"].update(replacing)
+
+    after = versions(replaced, PROD)
+
+    assert {function for function in VERSION_DIGESTS if after[function] != released[function]} == readers
+
+
+def test_changing_a_resource_in_place_publishes_nothing(
+    template: dict[str, Any], released: dict[str, str]
+) -> None:
+    # Neither changes a name or an ARN: the functions read the same resources.
+    changed = copy.deepcopy(template)
+    changed["Resources"]["MessagesDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] = 345600
+    changed["Resources"]["MessagesTable"]["Properties"]["PointInTimeRecoverySpecification"] = {
+        "PointInTimeRecoveryEnabled": False
+    }
+
+    assert versions(changed, PROD) == released

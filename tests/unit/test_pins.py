@@ -37,12 +37,12 @@ def test_each_location_names_the_version_current_when_packaged() -> None:
 
 def test_an_unversioned_bucket_or_an_unpackaged_template_fails_the_package() -> None:
     with pytest.raises(UnpinnedCode, match="versioned"):
-        pin(packaged(), lambda bucket, key: "null")  # S3's version id in a bucket without versioning
+        pin(packaged(), lambda *_: "null")  # S3's version id in a bucket without versioning
     for local in ("layers/shared", "s3://artifacts"):
         with pytest.raises(UnpinnedCode, match="sam package"):
-            pin(packaged(layer=local), lambda bucket, key: "v")
+            pin(packaged(layer=local), lambda *_: "v")
     with pytest.raises(UnpinnedCode, match="not an S3 URI"):
-        pin(packaged(layer={"Bucket": "artifacts", "Key": "store-and-reply/layer-md5"}), lambda b, k: "v")
+        pin(packaged(layer={"Bucket": "artifacts", "Key": "store-and-reply/layer-md5"}), lambda *_: "v")
 
 
 def test_unpinned_names_what_would_read_whatever_is_current() -> None:
