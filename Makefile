@@ -119,6 +119,11 @@ rehearse: venv ## Release CANDIDATE (default: the working tree) over BASE (HEAD)
 
 APP_STACK_PREFIX ?= store-and-reply
 
+.PHONY: recover-stack
+recover-stack: venv ## A stack whose first release failed (ROLLBACK_COMPLETE): STACK=<name>, CONFIRM=yes deletes it
+	@test -n "$(STACK)" || { echo "make recover-stack: set STACK"; exit 2; }
+	$(BIN)/python -m devkit.recover '$(STACK)' $(if $(filter yes,$(CONFIRM)),--confirm)
+
 .PHONY: release-gate
 release-gate: venv ## The build's gate: rehearse HEAD over the commit last released to prod (recorded in SSM)
 	$(BIN)/python -m devkit.rehearsal --base-parameter /store-and-reply/$(APP_STACK_PREFIX)-prod/released-commit \

@@ -31,6 +31,9 @@ from devkit.local.intrinsics import LocalResource, Resolver
 from devkit.template import ROOT, Template, expand, load_template
 
 ENVIRONMENTS = {"dev": "default", "staging": "staging", "prod": "prod"}
+# What holds users' data or the keys to it: a release may change them in place, never replace or
+# remove them (a replaced table is a new, empty one; a replaced pool loses every user).
+STATEFUL_TYPES = {"AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::SQS::Queue", "AWS::KMS::Key"}
 # The functions CodeDeploy releases, and the parameter that names their versions.
 VERSION_DIGESTS = {"ApiFunction": "ApiVersionDigest", "QueueConsumerFunction": "QueueConsumerVersionDigest"}
 
@@ -140,16 +143,43 @@ def version_digests(
     return digests
 
 
+def stack_policy(template: Template) -> dict[str, Any]:
+    """A stack policy that lets a release update everything, and replace or delete nothing stateful.
+
+    Changing one of those resources in a way that replaces it, or removing it from the template,
+    then fails the change set's execution; a person who means it overrides the policy for that one
+    update (``aws cloudformation update-stack --stack-policy-during-update-body``)."""
+    stateful = sorted(
+        name for name, resource in template["Resources"].items() if resource["Type"] in STATEFUL_TYPES
+    )
+    return {
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Resource": [f"LogicalResourceId/{name}" for name in stateful],
+            },
+        ]
+    }
+
+
 def template_configuration(
     samconfig: dict[str, Any], section: str, packaged: Template | None = None
 ) -> dict[str, Any]:
-    """One samconfig.toml environment's template configuration; with the package, its version digests."""
+    """One samconfig.toml environment's template configuration, with its stack policy; with the
+    package, its version digests."""
     deploy = samconfig[section]["deploy"]["parameters"]
     parameters = _pairs(deploy.get("parameter_overrides", ""))
     if packaged is not None:
         stack = samconfig[section]["global"]["parameters"]
         parameters |= version_digests(packaged, parameters, stack["region"], stack["stack_name"])
-    return {"Parameters": parameters, "Tags": _pairs(deploy.get("tags", ""))}
+    return {
+        "Parameters": parameters,
+        "Tags": _pairs(deploy.get("tags", "")),
+        "StackPolicy": stack_policy(packaged if packaged is not None else load_template()),
+    }
 
 
 def write_configurations(

@@ -4,12 +4,17 @@ Every request is decided by devkit.iam as IAM decides it, against the pipeline's
 CloudFormation names them (devkit.deployed).
 """
 
+import fnmatch
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.deployed import ACCOUNT, DeployedStack
-from devkit.iam import Request, decide
+from devkit.iam import Request, decide, listed
+from devkit.package import STATEFUL_TYPES, write_configurations
+from devkit.template import expand, load_template
 from tests.pipeline.permissions import pipeline_stack, role_statements
 
 REGION = "us-east-1"
@@ -79,3 +84,36 @@ def test_every_test_action_runs_in_the_stage_that_deployed_what_it_tests(pipelin
             assert deploys, f"{test['Name']} tests a deployment made in another stage ({stage['Name']})"
             assert all(test["RunOrder"] > d.get("RunOrder", 1) for d in deploys), test["Name"]
     assert tests, "the pipeline has no test action"
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_every_configuration_forbids_replacing_or_deleting_what_holds_data(
+    tmp_path: Path, environment: str
+) -> None:
+    """A change set that would replace the table (a new, empty one) or the user pool (every user
+    gone), or drop a queue or a key, fails instead of executing."""
+    write_configurations(tmp_path)
+    policy = json.loads((tmp_path / f"{environment}.json").read_text())["StackPolicy"]
+    expanded = expand(load_template(), {"Environment": environment})
+    stateful = {name for name, r in expanded["Resources"].items() if r["Type"] in STATEFUL_TYPES}
+
+    def decided(action: str, logical_id: str) -> str:
+        # Stack policies: an explicit Deny wins, then an Allow; nothing said is a Deny.
+        matching = [
+            s
+            for s in policy["Statement"]
+            if action in listed(s["Action"]) or "Update:*" in listed(s["Action"])
+            if any(
+                fnmatch.fnmatchcase(f"LogicalResourceId/{logical_id}", r) or r == "*"
+                for r in listed(s["Resource"])
+            )
+        ]
+        effects = {s["Effect"] for s in matching}
+        return "Deny" if "Deny" in effects or not effects else "Allow"
+
+    assert {"MessagesTable", "UserPool", "MessagesQueue", "MessagesDeadLetterQueue"} <= stateful
+    for name in stateful:
+        assert decided("Update:Replace", name) == "Deny", name
+        assert decided("Update:Delete", name) == "Deny", name
+        assert decided("Update:Modify", name) == "Allow", name
+    assert decided("Update:Replace", "ApiFunction") == "Allow"
