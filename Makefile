@@ -114,8 +114,9 @@ ENV ?= prod
 FAULTS ?=
 
 .PHONY: rehearse
-rehearse: venv ## Release CANDIDATE (default: the working tree) over BASE (HEAD) locally, as CodeDeploy would (ENV, FAULTS, SPEED)
-	$(BIN)/python -m devkit.rehearsal --base '$(BASE)' --candidate '$(CANDIDATE)' --env $(ENV) --faults '$(FAULTS)' $(if $(SPEED),--speed $(SPEED))
+rehearse: venv ## Release CANDIDATE (default: the working tree) over BASE (HEAD) locally, as CodeDeploy would (ENV, FAULTS, BASE_FAULTS, SPEED)
+	$(BIN)/python -m devkit.rehearsal --base '$(BASE)' --candidate '$(CANDIDATE)' --env $(ENV) --faults '$(FAULTS)' $(if $(SPEED),--speed $(SPEED)) \
+		$(if $(BASE_FAULTS),--base-faults '$(BASE_FAULTS)' --released-minutes 3)
 
 APP_STACK_PREFIX ?= store-and-reply
 

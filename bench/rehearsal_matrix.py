@@ -22,6 +22,7 @@ Run: .venv/bin/python bench/rehearsal_matrix.py [--runs 20] [--speed 15] [--scen
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import tempfile
@@ -52,6 +53,11 @@ SCENARIOS = {
     "crash": "crash",
     "hook-silent": "hook-silent",
 }
+# A release that fixes an incident: the released version fails (errors=0.2, three minutes alone
+# before the stack update, long enough for its alarms to be in ALARM), the candidate is clean.
+# Promoted every time: the new version's alarms are new, without the old version's state.
+BASE_FAULTS = {"base-failing": "errors=0.2"}
+RELEASED_MINUTES = 3.0
 
 
 FUNCTIONS = ("ApiFunction", "QueueConsumerFunction")
@@ -61,7 +67,8 @@ def decided_by(reason: str) -> str:
     if "hook" in reason:
         return reason.split(" hook ", maxsplit=1)[0] + " hook"
     if reason.startswith("alarm "):
-        return reason.removeprefix("alarm ").split(" in ALARM")[0].split("-local-")[-1]
+        alarm = reason.removeprefix("alarm ").split(" in ALARM")[0].split("-local-")[-1]
+        return re.sub(r"-v\d+$", "", alarm)  # the version a rollback alarm is named after
     return reason[:40]
 
 
@@ -81,7 +88,9 @@ def run_once(work: Path, name: str, seed: int, speed: float, rev: str) -> dict[s
             candidate=candidate,
             environment="prod",
             speed=speed,
-            faults=SCENARIOS[name],
+            faults=SCENARIOS.get(name, ""),
+            base_faults=BASE_FAULTS.get(name, ""),
+            released_minutes=RELEASED_MINUTES if name in BASE_FAULTS else 0.0,
             seed=seed,
             data_dir=work / f"data-{name}-{seed}",
             reports=work / "reports",
@@ -151,11 +160,11 @@ def main() -> None:
     # The rehearsal's own speed: faster, this machine cannot carry the load the canary's minimum
     # samples need, and the witness falls behind its stream.
     parser.add_argument("--speed", type=float, default=15.0)
-    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--scenario", action="append", choices=sorted([*SCENARIOS, *BASE_FAULTS]))
     parser.add_argument("--results", type=Path, default=ROOT / "reports" / "rehearsal-matrix.jsonl")
     parser.add_argument("--show", action="store_true", help="print the recorded runs' table, run nothing")
     arguments = parser.parse_args()
-    names = arguments.scenario or list(SCENARIOS)
+    names = arguments.scenario or [*SCENARIOS, *BASE_FAULTS]
     rev = revision()
     runs = recorded(arguments.results, rev)
     print(f"revision {rev}: {arguments.runs} runs per scenario, Environment=prod, time x{arguments.speed:g}")

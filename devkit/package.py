@@ -92,7 +92,11 @@ def _identities(expanded: Template, resolver_for: Any, region: str) -> dict[str,
                 for key in _replacing_properties(resource["Type"], region)
                 if key in properties
             }
-            canonical = json.dumps(resolver.resolve(replacing), sort_keys=True, separators=(",", ":"))
+            try:
+                resolved = resolver.resolve(replacing)
+            except (IndexError, KeyError, ValueError, TypeError):  # needs a real ARN: as written, then
+                resolved = replacing
+            canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
             following[name] = f"{name}@{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
         if following == identities:
             break

@@ -190,16 +190,34 @@ class AlarmRunner:
         self.changes: list[tuple[float, str, State, State, Evaluation]] = []
         self._lock = threading.Lock()
 
-    def create(self, name: str, properties: Mapping[str, Any]) -> None:
-        """PutMetricAlarm in moto, in INSUFFICIENT_DATA as CloudWatch creates alarms."""
+    def put(self, name: str, properties: Mapping[str, Any]) -> None:
+        """PutMetricAlarm, as CloudWatch applies it: a new alarm starts in INSUFFICIENT_DATA; an
+        existing one takes the new definition and keeps its state until its next evaluation."""
         properties = _as_api_types(properties)
         spec = AlarmSpec.from_properties(name, properties)
         arguments = {key: value for key, value in properties.items() if key not in {"AlarmName"}}
-        self.cloudwatch.put_metric_alarm(AlarmName=name, **arguments)
-        self.cloudwatch.set_alarm_state(
-            AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Unchecked: Initial alarm creation"
-        )
-        self.alarms[name] = AlarmRecord(spec, properties)
+        with self._lock:
+            existing = self.alarms.get(name)
+            state = existing.state if existing is not None else "INSUFFICIENT_DATA"
+            self.cloudwatch.put_metric_alarm(AlarmName=name, **arguments)
+            # moto resets a put alarm to OK: give it back the state CloudWatch keeps.
+            self.cloudwatch.set_alarm_state(
+                AlarmName=name,
+                StateValue=state,
+                StateReason="Unchecked: Initial alarm creation" if existing is None else "Updated alarm",
+            )
+            if existing is None:
+                self.alarms[name] = AlarmRecord(spec, properties)
+            else:
+                existing.spec, existing.properties = spec, properties
+
+    def delete(self, names: Sequence[str]) -> None:
+        """DeleteAlarms."""
+        with self._lock:
+            for name in names:
+                self.alarms.pop(name, None)
+        if names:
+            self.cloudwatch.delete_alarms(AlarmNames=list(names))
 
     def tick(self) -> None:
         """Evaluate every alarm now; move those whose state changed."""

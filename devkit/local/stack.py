@@ -71,6 +71,8 @@ class LocalOptions:
     # own tree is the candidate, published as a new version where it differs, and the traffic
     # hooks run as functions.
     base_root: Path | None = None
+    # DEVKIT_FAULTS of the released version (version 1) in a rehearsal, by logical id.
+    base_faults: Mapping[str, str] = field(default_factory=dict)
     quiet_functions: bool = False  # the functions' output is not echoed (a rehearsal's terminal)
     seed: int | None = None  # alias routing and injected faults draw from seeded generators
 
@@ -303,7 +305,10 @@ class LocalStack:
             if options.base_root is None or spec.logical_id not in guarded:  # deployed at once
                 live = self.functions.publish(spec.name, _with_faults(spec, faults))
             else:
-                live = self.functions.publish(spec.name, base.get(spec.logical_id, spec))
+                released = base.get(spec.logical_id, spec)
+                live = self.functions.publish(
+                    spec.name, _with_faults(released, options.base_faults.get(spec.logical_id))
+                )
                 if spec.logical_id not in base or _changed(base[spec.logical_id], spec):
                     self.candidates[spec.logical_id] = self.functions.publish(
                         spec.name, _with_faults(spec, faults)
@@ -385,8 +390,16 @@ class LocalStack:
             )
             logger.debug("SSM parameter %s = %s", name, value)
         self.alarms = AlarmRunner(self.client("cloudwatch"), self.metrics, clock, self._mirror)
-        for name, alarm in resources_of_type(self.expanded, "AWS::CloudWatch::Alarm").items():
-            self.alarms.create(resolver.ref(name), resolver.resolve(alarm["Properties"]))
+        if options.base_root is None:
+            self._put_alarms(self.expanded, resolver)
+        else:  # the released stack's alarms, for version 1, until the rehearsal updates the stack
+            released = expand(
+                load_template(options.base_root / options.template.name),
+                options.parameters,
+                options.region,
+                root=options.base_root,
+            )
+            self._put_alarms(released, self.resolver(released, released=True))
         self._periodic = [
             Periodic("alarms", clock, options.alarm_interval, self.alarms.tick),
             Periodic("queue-metrics", clock, 60, lambda: self.metrics.put(activity.sample(clock))),
@@ -394,6 +407,22 @@ class LocalStack:
         ]
         for task in self._periodic:
             task.start()
+
+    def _put_alarms(self, expanded: Mapping[str, Any], resolver: Resolver) -> list[str]:
+        """PutMetricAlarm for each of ``expanded``'s alarms, as CloudFormation creates or updates them."""
+        names = []
+        for name, alarm in resources_of_type(dict(expanded), "AWS::CloudWatch::Alarm").items():
+            names.append(resolver.ref(name))
+            self.alarms.put(names[-1], resolver.resolve(alarm["Properties"]))
+        return names
+
+    def update_alarms(self) -> list[str]:
+        """The rehearsal's stack update, for the alarms: the candidate template's, each created, or
+        updated in place (keeping its state) where its name is unchanged; returns the names of the
+        released alarms it replaced, which CloudFormation deletes once the update completes."""
+        before = set(self.alarms.alarms)
+        now = set(self._put_alarms(self.expanded, self.resolver()))
+        return sorted(before - now)
 
     def _local_value(self, value: Any, resolver: Resolver) -> str:
         """A parameter's value locally: a reference to the REST API is the local API's URL."""
@@ -415,9 +444,15 @@ class LocalStack:
         self.tokens = CognitoTokens(cognito, self.options.aws_endpoint, self.options.region)
         return dynamodb, sqs
 
-    def resolver(self) -> Resolver:
-        """Resolves the template's intrinsics to this stack's local names, URLs and ARNs."""
+    def resolver(self, expanded: Mapping[str, Any] | None = None, *, released: bool = False) -> Resolver:
+        """Resolves the template's intrinsics to this stack's local names, URLs and ARNs.
+
+        ``expanded`` is the template whose other resources it names (the stack's own by default);
+        ``released``: every function's version is the released one (1), not the rehearsal's candidate.
+        """
         options, region, queue_names = self.options, self.options.region, self.queue_names
+        expanded = self.expanded if expanded is None else expanded
+        versions = {} if released else self.candidates
         resources: dict[str, LocalResource] = {}
         for name, table in self.table_names.items():
             arn = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"
@@ -433,30 +468,45 @@ class LocalStack:
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}"
             resources[name] = LocalResource(function, {"Arn": arn})
             # SAM's !Ref Function.Version and !Ref Function.Alias
-            resources[f"{name}.Version"] = LocalResource(f"{arn}:{self.candidates.get(name, '1')}")
+            resources[f"{name}.Version"] = LocalResource(f"{arn}:{versions.get(name, '1')}")
             resources[f"{name}.Alias"] = LocalResource(f"{arn}:live")
         for name, pool in self.user_pools.items():
             resources[name] = LocalResource(pool["Ref"], {k: v for k, v in pool.items() if k != "Ref"})
         for name, client_id in self.pool_clients.items():
             resources[name] = LocalResource(client_id, {"ClientId": client_id})
-        for name, resource in self.expanded.get("Resources", {}).items():
+        for name, resource in expanded.get("Resources", {}).items():
             if name not in resources:
-                resources[name] = self._local_resource(name, resource, resources)
+                resources[name] = self._local_resource(name, resource, resources, versions)
+        # An alarm that names itself (the rollback alarms: after the version they judge) is known by it.
+        named = self._resolving(resources)
+        for name, alarm in resources_of_type(dict(expanded), "AWS::CloudWatch::Alarm").items():
+            if "AlarmName" in alarm["Properties"]:
+                alarm_name = str(named.resolve(alarm["Properties"]["AlarmName"]))
+                arn = f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{alarm_name}"
+                resources[name] = LocalResource(alarm_name, {"Arn": arn})
+        return self._resolving(resources)
+
+    def _resolving(self, resources: Mapping[str, LocalResource]) -> Resolver:
+        options = self.options
         parameters = {
             name: str(options.parameters.get(name, definition.get("Default", "")))
             for name, definition in self.source.get("Parameters", {}).items()
         }
         return Resolver(
             parameters=parameters,
-            resources=resources,
+            resources=dict(resources),
             conditions=self.source.get("Conditions", {}),
-            region=region,
+            region=options.region,
             stack_name=options.stack_name,
             mappings=self.source.get("Mappings", {}),
         )
 
     def _local_resource(
-        self, name: str, resource: Mapping[str, Any], known: Mapping[str, LocalResource]
+        self,
+        name: str,
+        resource: Mapping[str, Any],
+        known: Mapping[str, LocalResource],
+        versions: Mapping[str, str],
     ) -> LocalResource:
         """What Ref and GetAtt give locally for a resource of the expanded template."""
         region, stack = self.options.region, self.options.stack_name
@@ -464,9 +514,7 @@ class LocalStack:
         if kind in {"AWS::Lambda::Version", "AWS::Lambda::Alias"}:
             logical = resource["Properties"]["FunctionName"]["Ref"]
             function = known[logical].ref
-            version = self.candidates.get(
-                logical, "1"
-            )  # !Ref Function.Version: the version this update publishes
+            version = versions.get(logical, "1")  # !Ref Function.Version: the version this update publishes
             qualifier = version if kind == "AWS::Lambda::Version" else str(resource["Properties"]["Name"])
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}:{qualifier}"
             return LocalResource(arn, {"Version": qualifier})

@@ -50,7 +50,8 @@ class Faults:
     """Failures this environment injects, from ``DEVKIT_FAULTS``: comma-separated items.
 
     - ``errors=R``: the invocation raises, with probability R;
-    - ``http5xx=R``: an API invocation answers 500, with probability R;
+    - ``http5xx=R``: an API message's write fails (the store port raises ``StorageUnavailable``)
+      with probability R, and the API answers 503 through its own error table;
     - ``crash``: the handler fails to import (every invocation fails to start);
     - ``silent``: the handler is not run at all (a traffic hook that never reports);
     - ``latency=MS``: every invocation reports MS more of ``Duration`` (added to the measured time,
@@ -191,6 +192,22 @@ def _lose_writes(fault: Fault) -> None:
     DynamoMessageStore.save_all = losing_save_all  # type: ignore[method-assign]
 
 
+def _failing_writes(fault: Fault) -> None:
+    """The message store's single write (the API's) fails, at the fault's rate."""
+    from store_reply.adapters.dynamodb import DynamoMessageStore  # noqa: PLC0415
+    from store_reply.errors import StorageUnavailable  # noqa: PLC0415
+    from store_reply.models import StoredMessage  # noqa: PLC0415
+
+    save = DynamoMessageStore.save
+
+    def failing_save(self: DynamoMessageStore, message: StoredMessage) -> bool:
+        if _strikes_this_invocation(fault):
+            raise StorageUnavailable("DEVKIT_FAULTS: http5xx")
+        return save(self, message)
+
+    DynamoMessageStore.save = failing_save  # type: ignore[method-assign]
+
+
 def _take_for_the_reply_language(fault: Fault) -> None:
     """The language policy decides the reply's own language, as confidently, at the fault's rate."""
     from store_reply.detection import LanguageDecision, LanguagePolicy  # noqa: PLC0415
@@ -237,6 +254,8 @@ def _install_port_faults(faults: Faults) -> None:
         _silence_local_model(faults.nolocal)
     if faults.lose.rate > 0:
         _lose_writes(faults.lose)
+    if faults.http5xx.rate > 0:
+        _failing_writes(faults.http5xx)
     if faults.wronglanguage.rate > 0:
         _take_for_the_reply_language(faults.wronglanguage)
     if faults.wrongreply.rate > 0:
@@ -250,8 +269,6 @@ def _with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., A
             return None
         if faults.errors.strikes(event):
             raise InjectedFault("DEVKIT_FAULTS: errors")
-        if faults.http5xx.strikes(event):
-            return {"statusCode": 500, "headers": {}, "body": json.dumps({"message": "injected 5XX"})}
         return handler(event, context)
 
     return faulty

@@ -39,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="errors=R, http5xx=R, latency=MS, degraded=R, nolocal=R, crash, or hook-silent",
     )
+    parser.add_argument(
+        "--base-faults", default="", help="faults of the released version: an incident the release must fix"
+    )
+    parser.add_argument(
+        "--released-minutes",
+        type=float,
+        default=0.0,
+        help="simulated minutes the released version serves alone before the stack update",
+    )
     parser.add_argument("--speed", type=float, default=15.0, help="simulated seconds per real second")
     parser.add_argument("--api-per-minute", type=float, default=150.0)
     parser.add_argument("--queue-per-minute", type=float, default=150.0)
@@ -68,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                     environment=arguments.env,
                     speed=arguments.speed,
                     faults=arguments.faults,
+                    base_faults=arguments.base_faults,
+                    released_minutes=arguments.released_minutes,
                     api_per_minute=arguments.api_per_minute,
                     queue_per_minute=arguments.queue_per_minute,
                     seed=arguments.seed,

@@ -51,6 +51,8 @@ class RehearsalOptions:
     environment: str = "prod"
     speed: float = 15.0
     faults: str = ""  # DEVKIT_FAULTS for the candidate's versions, or "hook-silent"
+    base_faults: str = ""  # DEVKIT_FAULTS for the released versions (an incident before the release)
+    released_minutes: float = 0.0  # how long the released version serves alone before the update
     api_per_minute: float = 150.0
     queue_per_minute: float = 150.0
     seed: int = 0
@@ -335,6 +337,9 @@ def rehearse(options: RehearsalOptions) -> Result:
             clock=clock,
             faults=_faults_by_function(options),
             base_root=options.base,
+            base_faults=dict.fromkeys(("ApiFunction", "QueueConsumerFunction"), options.base_faults)
+            if options.base_faults
+            else {},
             quiet_functions=True,
             seed=options.seed,
         )
@@ -427,8 +432,13 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
         elif not plans:
             outcomes, verdict, code = [], "Nothing to deploy: no guarded function changed", 0
         else:
+            clock.sleep(options.released_minutes * 60)
+            # The stack update: the candidate's alarms are created (or updated in place), then the
+            # aliases' updates start the deployments; the replaced alarms go when the update completes.
+            replaced = stack.update_alarms()
             deployments = [Deployment(plan, ports, clock, record) for plan in plans]
             outcomes = run_in_parallel(deployments)
+            stack.alarms.delete(replaced)
             reach = canary_reach(stack, events)
             verdict, code = _verdict(outcomes, reach, events, stack, ports)
             clock.sleep(60)  # a last minute of load on what is now live

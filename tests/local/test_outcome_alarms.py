@@ -52,6 +52,7 @@ def split(trees: tuple[Path, Path], tmp_path: Path, request: pytest.FixtureReque
         )
     )
     stack.start()
+    stack.update_alarms()  # the candidate's alarms, for its version, as the stack update creates them
     tokens = Traffic.sign_in(stack)
     load = [
         *(Traffic(stack, stack.options.clock, 60, "api", seed, tokens=tokens) for seed in range(2)),
@@ -68,7 +69,7 @@ def split(trees: tuple[Path, Path], tmp_path: Path, request: pytest.FixtureReque
 
 
 def state(stack: LocalStack, alarm: str) -> str:
-    return str(stack.alarms.alarms[f"{stack.options.stack_name}-{alarm}"].state)
+    return str(stack.alarms.alarms[stack.resolver().ref(alarm)].state)
 
 
 def shift(stack: LocalStack, weight: float) -> None:
@@ -83,10 +84,11 @@ def fired(stack: LocalStack, alarms: list[str], minutes: float) -> dict[str, str
     clock = stack.options.clock
     since, deadline = clock.now(), clock.now() + minutes * 60
     reached: dict[str, str] = {}
+    names = {stack.resolver().ref(alarm): alarm for alarm in alarms}
     while clock.now() < deadline and len(reached) < len(alarms):
         clock.sleep(10)
         for at, name, _, new, _ in list(stack.alarms.changes):
-            alarm = name.removeprefix(f"{stack.options.stack_name}-")
+            alarm = names.get(name, "")
             if alarm in alarms and new == "ALARM" and at >= since:
                 reached[alarm] = "ALARM"
     return {alarm: reached.get(alarm, state(stack, alarm)) for alarm in alarms}

@@ -1,6 +1,7 @@
 """How a new version reaches users: canary per environment, hooks, rollback alarms, notifications."""
 
 import fnmatch
+import json
 import re
 import shutil
 import tomllib
@@ -21,7 +22,6 @@ GUARDED = {
             "ApiErrorsAlarm",
             "ApiThrottlesAlarm",
             "ApiDurationAlarm",
-            "Api5xxRateAlarm",
             "ApiDegradedAlarm",
             "ApiLocalLanguageAlarm",
             "ApiTranslatedRepliesAlarm",
@@ -251,7 +251,19 @@ def test_version_alarms_watch_the_new_version_through_the_alias(
         for m in alarm(expanded, f"{prefix}DurationAlarm")["Metrics"]
         if "MetricStat" in m
     }
-    assert durations == {"p99": "p99", "p90": "p90", "invocations": "Sum", "baseline": "p80"}
+    assert durations == {
+        "p99": "p99",
+        "p90": "p90",
+        "invocations": "Sum",
+        "baseline": "p80",
+        "allInvocations": "Sum",
+    }
+    # Compared with the other versions only while they serve: at 100 % the alias is the new version.
+    signal = next(m for m in alarm(expanded, f"{prefix}DurationAlarm")["Metrics"] if m.get("ReturnData"))
+    assert (
+        "FILL(allInvocations, 0) - FILL(invocations, 0) >= ${RateAlarmMinimumSample}"
+        in signal["Expression"]["Fn::Sub"]
+    )
 
 
 def test_duration_thresholds_sit_below_the_timeouts(template: dict[str, Any]) -> None:
@@ -263,8 +275,12 @@ def test_duration_thresholds_sit_below_the_timeouts(template: dict[str, Any]) ->
     assert parameters["ConsumerDurationP99ThresholdMs"]["Default"] < consumer_timeout * 1000
 
 
-def test_the_5xx_alarm_is_a_rate_not_a_count(expanded: dict[str, Any]) -> None:
+def test_the_5xx_alarm_is_a_rate_that_pages_and_never_rolls_back(expanded: dict[str, Any]) -> None:
+    # API Gateway counts every version's answers: an incident on the old version would roll back
+    # the release that fixes it. A person is paged instead.
     metrics = {m["Id"]: m for m in alarm(expanded, "Api5xxRateAlarm")["Metrics"]}
+    assert all("Api5xxRateAlarm" not in json.dumps(group_of(expanded, f)) for f in GUARDED)
+    assert alarm(expanded, "Api5xxRateAlarm")["AlarmActions"] == [{"Ref": "DeploymentAlertsTopic"}]
 
     assert metrics["errors"]["MetricStat"]["Metric"]["MetricName"] == "5XXError"
     assert metrics["requests"]["MetricStat"]["Metric"]["MetricName"] == "Count"
@@ -370,7 +386,7 @@ def test_every_rollback_alarm_decides_within_minutes_tolerates_missing_data_and_
 ) -> None:
     alarms = resources_of_type(expanded, "AWS::CloudWatch::Alarm")
     rollback = set().union(*(g["alarms"] for g in GUARDED.values()))
-    paging = {"DeadLettersWaitingAlarm", "WitnessErrorsAlarm", "WitnessFailuresAlarm"}
+    paging = {"DeadLettersWaitingAlarm", "WitnessErrorsAlarm", "WitnessFailuresAlarm", "Api5xxRateAlarm"}
     assert set(alarms) == rollback | paging
     for name, resource in alarms.items():
         if name not in rollback:
@@ -449,3 +465,32 @@ def test_the_readme_promises_alarm_rollbacks_only_where_an_alarm_can_evaluate() 
         if config.endswith("AllAtOnce"):
             assert "the alarms only alert" in row, row
             assert "behind both hooks and the alarms" not in row, row
+
+
+@pytest.mark.parametrize("function", sorted(GUARDED))
+def test_every_rollback_alarm_belongs_to_the_new_version_and_is_new_with_it(
+    expanded: dict[str, Any], function: str
+) -> None:
+    """PutMetricAlarm: an updated alarm keeps its state. An alarm updated in place at each release
+    would carry the old version's ALARM into the new version's deployment and stop it at the first
+    poll; one named after its version is a new alarm each release, without a state."""
+    for name in GUARDED[function]["alarms"]:
+        properties = alarm(expanded, name)
+        template, values = properties["AlarmName"]["Fn::Sub"]
+        assert template == f"${{AWS::StackName}}-{name}-v${{Version}}", name
+        # It judges the function's own metrics (its version's, and all its versions' as the
+        # baseline), nothing stage-wide that another version's incident could breach.
+        metrics = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m]
+        metrics += [properties] if "MetricName" in properties else []
+        assert metrics, name
+        scoped = False
+        for metric in metrics:
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            assert metric["Namespace"] in {"AWS/Lambda", "StoreAndReply"}, name
+            assert dimensions.get("FunctionName") == {"Ref": function}, name
+            judged = dimensions.get("FunctionVersion", dimensions.get("ExecutedVersion"))
+            if judged is not None:
+                # ... the very version its name carries.
+                assert judged == values["Version"], name
+                scoped = True
+        assert scoped, f"{name} reads no metric of the new version"
