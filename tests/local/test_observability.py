@@ -68,22 +68,9 @@ def test_a_function_error_fires_the_template_s_errors_alarm_and_it_clears_again(
         return state(observed, "ApiErrorsAlarm") == "OK"
 
     eventually(clears, seconds=60 / SPEED * 5, interval=0.5)
-    assert any("ApiErrorsAlarm: " in line and " -> ALARM at " in line for line in observed.output)
-    assert any("ApiErrorsAlarm: ALARM -> OK" in line for line in observed.output)
-
-
-def test_the_5xx_rate_alarm_follows_the_answers_api_gateway_gives(observed: RunningStack) -> None:
-    # Twenty requests fall in at most two one-minute periods, so one of them holds the ten
-    # requests the rate needs before it judges (RateAlarmMinimumSample). The failed writes are
-    # answered 503 by the function's own error table.
-    statuses = [post(observed, f"Answer {index}: {ANSWER_503 if index % 2 else 'ok'}") for index in range(20)]
-
-    assert Counter(statuses) == {201: 10, 503: 10}
-    eventually(lambda: state(observed, "Api5xxRateAlarm") == "ALARM", seconds=60 / SPEED * 2)
-    data = json.loads(described(observed, "Api5xxRateAlarm")["StateReasonData"])
-    assert (
-        max(point["value"] for point in data["evaluatedDatapoints"]) > 5
-    )  # percent, the template's threshold
+    # Named after the version it judges: this stack's only one, 1.
+    assert any("ApiErrorsAlarm-v1: " in line and " -> ALARM at " in line for line in observed.output)
+    assert any("ApiErrorsAlarm-v1: ALARM -> OK" in line for line in observed.output)
 
 
 def test_a_version_whose_local_model_decides_nothing_fires_the_local_language_alarm(
@@ -104,6 +91,22 @@ def test_a_version_whose_local_model_decides_nothing_fires_the_local_language_al
     assert set(statuses) == {201}
     eventually(lambda: state(observed, "ApiLocalLanguageAlarm") == "ALARM", seconds=60 / SPEED * 2)
     assert state(observed, "ApiDegradedAlarm") == "OK"
+
+
+def test_the_5xx_rate_alarm_follows_the_answers_api_gateway_gives(observed: RunningStack) -> None:
+    # Twenty requests fall in at most two one-minute periods, so one of them holds the ten
+    # requests the rate needs before it judges (RateAlarmMinimumSample). The failed writes are
+    # answered 503 by the function's own error table.
+    statuses = [post(observed, f"Answer {index}: {ANSWER_503 if index % 2 else 'ok'}") for index in range(20)]
+
+    assert Counter(statuses) == {201: 10, 503: 10}
+    eventually(lambda: state(observed, "Api5xxRateAlarm") == "ALARM", seconds=60 / SPEED * 2)
+    # The version's own 5XX, unstored messages, are what its rollback alarm judges.
+    eventually(lambda: state(observed, "ApiDegradedAlarm") == "ALARM", seconds=60 / SPEED * 2)
+    data = json.loads(described(observed, "Api5xxRateAlarm")["StateReasonData"])
+    assert (
+        max(point["value"] for point in data["evaluatedDatapoints"]) > 5
+    )  # percent, the template's threshold
 
 
 def test_api_gateway_and_lambda_metrics_carry_the_dimensions_aws_uses(observed: RunningStack) -> None:
