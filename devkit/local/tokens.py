@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 
+def bearer_token(authorization: str) -> str:
+    """The token of an ``Authorization`` header: the ID token alone, or ``Bearer <token>`` as OAuth
+    clients send it (the scheme in any case). API Gateway's Cognito authorizer takes both."""
+    scheme, _, rest = authorization.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest.strip() else authorization.strip()
+
+
 class TokenRefused(Exception):
     """The token is missing or fails a check; the reason is for logs, never for the caller."""
 
@@ -60,7 +67,7 @@ class CognitoTokens:
         """The verified claims of the ``Authorization`` header's token; raise ``TokenRefused``."""
         if not authorization:
             raise TokenRefused("no Authorization header")
-        token = authorization.strip()
+        token = bearer_token(authorization)
         issuer = str(_unverified_claims(token).get("iss", ""))
         pools = {arn.rsplit("/", 1)[-1] for arn in pool_arns}
         pool = issuer.rsplit("/", 1)[-1]

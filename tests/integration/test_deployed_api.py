@@ -2,6 +2,8 @@
 
 from urllib.parse import quote
 
+import pytest
+
 from tests.integration.conftest import SignedInUser, Stack
 from tests.support import http
 
@@ -19,6 +21,17 @@ def test_a_message_is_answered_stored_and_read_back(stack: Stack, test_user: Sig
     assert sent.body["language"] in {"fr", "und"}
     assert history.status == by_name.status == 200
     assert [m["id"] for m in history.body["messages"]] == [sent.body["id"]]
+
+
+@pytest.mark.parametrize("scheme", ["", "Bearer "])
+def test_the_authorizer_takes_the_id_token_alone_or_after_bearer(
+    stack: Stack, test_user: SignedInUser, scheme: str
+) -> None:
+    # Not in API Gateway's documentation: pinned here, and the local gateway does the same
+    # (tests/local/test_access.py).
+    headers = {"Authorization": scheme + test_user.token, "x-api-key": stack.api_key}
+
+    assert http("GET", stack.url("/messages/me"), headers=headers).status == 200
 
 
 def test_without_a_token_or_with_a_bad_one_writing_is_401(stack: Stack, test_user: SignedInUser) -> None:

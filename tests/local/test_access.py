@@ -117,3 +117,19 @@ def test_the_good_token_passes_where_the_bad_ones_do_not(stack: RunningStack) ->
     headers = {"Authorization": stack.token("erin"), "x-api-key": stack.api_key}
 
     assert stack.http("GET", "/messages/me", headers=headers).status == 200
+
+
+@pytest.mark.parametrize("scheme", ["", "Bearer ", "bearer "])
+def test_the_id_token_is_taken_alone_or_after_the_bearer_scheme(stack: RunningStack, scheme: str) -> None:
+    # The API's contract (README, "The API and its users"): what API Gateway's Cognito authorizer
+    # takes, pinned against a deployed stack by tests/integration/test_deployed_api.py.
+    headers = {"Authorization": scheme + stack.token("erin"), "x-api-key": stack.api_key}
+
+    assert stack.http("GET", "/messages/me", headers=headers).status == 200
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Basic {token}", "Bearer Bearer {token}"])
+def test_a_scheme_without_the_token_or_another_scheme_is_401(stack: RunningStack, header: str) -> None:
+    headers = {"Authorization": header.format(token=stack.token("erin")), "x-api-key": stack.api_key}
+
+    assert stack.http("GET", "/messages/me", headers=headers).status == 401
