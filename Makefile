@@ -62,7 +62,7 @@ $(CHECKOV): requirements/checkov.txt | $(VENV)/.synced
 security: $(CHECKOV) ## checkov on the application template (as written and expanded) and the pipeline
 	mkdir -p dist
 	$(BIN)/python -m devkit.template dist/expanded.json
-	$(CHECKOV) --config-file .checkov.yaml -f template.yaml -f dist/expanded.json -f pipeline/pipeline.yaml
+	$(CHECKOV) --config-file .checkov.yaml -f template.yaml -f dist/expanded.json -f pipeline/pipeline.yaml -f pipeline/stage.yaml
 
 .PHONY: unit
 unit: venv ## Unit, handler, template, local-stack and packaging tests, with JUnit and coverage reports

@@ -14,6 +14,7 @@ from devkit.template import ROOT, write_expanded
 
 APPLICATION = ROOT / "template.yaml"
 PIPELINE = ROOT / "pipeline" / "pipeline.yaml"
+STAGE = ROOT / "pipeline" / "stage.yaml"
 # Findings about what the transform writes, not what we wrote: DependsOn entries that a Ref already
 # implies (W3005), mappings it inlines into the deployment groups (W7001), and parameters it
 # consumes while expanding (W2001: the version digests become version names), which the lint of
@@ -52,6 +53,7 @@ def lint() -> int:
             ],
             [sam, "validate", "--lint", "--template-file", str(APPLICATION)],
             [cfn_lint, str(PIPELINE)],
+            [cfn_lint, str(STAGE)],
         ]
         failed = 0
         for command in checks:

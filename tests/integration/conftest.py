@@ -1,6 +1,8 @@
 """Tests against a deployed stack, found through its CloudFormation outputs.
 
 Set STACK_NAME (and AWS_REGION, or a profile's region) to run them; without it they are skipped.
+With TEST_ROLE_ARN (the pipeline sets staging's test role, pipeline/stage.yaml) every call is made
+as that role, assumed once.
 Each test signs in as a user of its own, made in the stack's user pool, and deletes the user and
 what it wrote.
 """
@@ -15,6 +17,22 @@ import boto3
 import pytest
 
 STACK_NAME = os.environ.get("STACK_NAME", "")
+TEST_ROLE_ARN = os.environ.get("TEST_ROLE_ARN", "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def as_the_test_role() -> None:
+    """Every boto3 client of the tests calls as TEST_ROLE_ARN, when it is set."""
+    if not (STACK_NAME and TEST_ROLE_ARN):
+        return
+    credentials = boto3.client("sts").assume_role(RoleArn=TEST_ROLE_ARN, RoleSessionName="integration-tests")[
+        "Credentials"
+    ]
+    boto3.setup_default_session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

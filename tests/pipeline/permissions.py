@@ -45,6 +45,17 @@ def pipeline_stack() -> DeployedStack:
     )
 
 
+def stage_stack(environment: str, pipeline: DeployedStack) -> DeployedStack:
+    """pipeline/stage.yaml as an environment's account deploys it (here: the pipeline's account)."""
+    parameters = {
+        "Environment": environment,
+        "ArtifactBucketName": pipeline.resources["ArtifactBucket"].ref,
+        "ArtifactKeyArn": pipeline.resources["ArtifactKey"].attributes["Arn"],
+    }
+    template = load_template(ROOT / "pipeline" / "stage.yaml")
+    return DeployedStack(template, f"store-and-reply-{environment}-account", parameters)
+
+
 def role_statements(stack: DeployedStack, role: str) -> list[dict[str, Any]]:
     """A role's statements, inline and from the template's managed policies, resolved."""
     properties = stack.template["Resources"][role]["Properties"]

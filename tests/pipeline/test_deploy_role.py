@@ -19,6 +19,7 @@ from tests.pipeline.permissions import (
     production_action,
     resource_tags,
     role_statements,
+    stage_stack,
 )
 
 ENVIRONMENTS = ["staging", "prod"]
@@ -40,18 +41,29 @@ def pipeline() -> DeployedStack:
     return pipeline_stack()
 
 
-@pytest.fixture(scope="module")
-def deploy_role(pipeline: DeployedStack) -> list[dict[str, Any]]:
-    return role_statements(pipeline, "DeployRole")
-
-
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
-def application(request: pytest.FixtureRequest, pipeline: DeployedStack) -> DeployedStack:
-    return application_stack(str(request.param), pipeline)
+def environment(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
-def boundary_arn(pipeline: DeployedStack) -> str:
-    return str(pipeline.resources["ApplicationBoundary"].ref)
+@pytest.fixture(scope="module")
+def stage(environment: str, pipeline: DeployedStack) -> DeployedStack:
+    """The environment's account bootstrap (pipeline/stage.yaml): its deploy role and boundary."""
+    return stage_stack(environment, pipeline)
+
+
+@pytest.fixture(scope="module")
+def deploy_role(stage: DeployedStack) -> list[dict[str, Any]]:
+    return role_statements(stage, "DeployRole")
+
+
+@pytest.fixture(scope="module")
+def application(environment: str, pipeline: DeployedStack) -> DeployedStack:
+    return application_stack(environment, pipeline)
+
+
+def boundary_arn(stage: DeployedStack) -> str:
+    return str(stage.resources["ApplicationBoundary"].ref)
 
 
 def test_the_deploy_role_allows_every_call_the_resource_handlers_make(
@@ -80,7 +92,7 @@ def test_the_only_calls_left_out_are_unknown_to_iam_or_denied_on_purpose(applica
 
 
 def test_every_role_of_the_stacks_carries_the_boundary_under_the_stack_s_path(
-    application: DeployedStack, pipeline: DeployedStack
+    application: DeployedStack, stage: DeployedStack
 ) -> None:
     roles = {
         name: resource["Properties"]
@@ -89,17 +101,22 @@ def test_every_role_of_the_stacks_carries_the_boundary_under_the_stack_s_path(
     }
     assert len(roles) >= 7
     for name, role in roles.items():
-        assert application.resolve(role["PermissionsBoundary"]) == boundary_arn(pipeline), name
+        assert application.resolve(role["PermissionsBoundary"]) == boundary_arn(stage), name
         assert application.resolve(role["Path"]) == f"/{application.stack_name}/", name
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_the_pipeline_hands_its_boundary_to_the_stack(pipeline: DeployedStack, environment: str) -> None:
-    overrides = pipeline.resolve(
-        production_action(pipeline, environment)["Configuration"]["ParameterOverrides"]
-    )
+def test_the_pipeline_hands_the_environment_s_boundary_and_roles_to_its_stack(
+    pipeline: DeployedStack, stage: DeployedStack, environment: str
+) -> None:
+    action = production_action(pipeline, environment)
+    overrides = pipeline.resolve(action["Configuration"]["ParameterOverrides"])
 
-    assert boundary_arn(pipeline) in overrides
+    assert boundary_arn(stage) in overrides
+    assert (
+        pipeline.resolve(action["Configuration"]["RoleArn"])
+        == stage.resources["DeployRole"].attributes["Arn"]
+    )
+    assert pipeline.resolve(action["RoleArn"]) == stage.resources["PipelineExecutionRole"].attributes["Arn"]
 
 
 def stack_role(application: DeployedStack) -> str:
@@ -126,18 +143,18 @@ class TestNoEscalation:
 
     @pytest.mark.parametrize("action", ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"])
     def test_no_role_outside_the_stacks_paths_can_be_written(
-        self, pipeline: DeployedStack, deploy_role: list[dict[str, Any]], action: str
+        self, stage: DeployedStack, deploy_role: list[dict[str, Any]], action: str
     ) -> None:
-        boundary = {"iam:PermissionsBoundary": boundary_arn(pipeline)}
+        boundary = {"iam:PermissionsBoundary": boundary_arn(stage)}
         for role in ("role/admin", "role/store-and-reply-prod-admin", "role/store-and-reply-pipeline-deploy"):
             request = Request(action, f"arn:aws:iam::123456789012:{role}", boundary)
             assert decide(deploy_role, request) != "Allow", role
 
     def test_a_boundary_cannot_be_removed_nor_the_boundary_policy_edited(
-        self, application: DeployedStack, pipeline: DeployedStack, deploy_role: list[dict[str, Any]]
+        self, application: DeployedStack, stage: DeployedStack, deploy_role: list[dict[str, Any]]
     ) -> None:
         remove = Request("iam:DeleteRolePermissionsBoundary", stack_role(application))
-        edit = Request("iam:CreatePolicyVersion", boundary_arn(pipeline))
+        edit = Request("iam:CreatePolicyVersion", boundary_arn(stage))
 
         assert decide(deploy_role, remove) == "Deny"
         assert decide(deploy_role, edit) == "Deny"
@@ -175,13 +192,15 @@ class TestNoEscalation:
 
 
 def test_no_role_of_the_pipeline_writes_iam_or_kms_without_a_guarding_condition(
-    pipeline: DeployedStack,
+    stage: DeployedStack,
 ) -> None:
+    pipeline = stage  # the stage account's roles write IAM and KMS; the pipeline's none
     # IAM writes that can carry iam:PermissionsBoundary must require it; other IAM writes must name
     # roles under the stacks' paths (or one role of this template); KMS writes must require the
     # stacks' tag or name one key of this template.
     roles = [name for name, r in pipeline.template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
     specific = {arn for deployed in pipeline.resources.values() for arn in deployed.arns}
+    specific |= {str(pipeline.resolve({"Ref": name})) for name in pipeline.template.get("Parameters", {})}
     prefix = pipeline.resolve({"Ref": "AppStackPrefix"})
     stack_paths = {f"arn:aws:iam::123456789012:role/{prefix}-{environment}/*" for environment in ENVIRONMENTS}
     problems = []
@@ -235,10 +254,10 @@ MANAGED_POLICIES = {
 
 
 def test_the_boundary_leaves_every_application_role_all_it_is_granted(
-    application: DeployedStack, pipeline: DeployedStack
+    application: DeployedStack, stage: DeployedStack
 ) -> None:
-    boundary = pipeline.resolve(
-        pipeline.template["Resources"]["ApplicationBoundary"]["Properties"]["PolicyDocument"]
+    boundary = stage.resolve(
+        stage.template["Resources"]["ApplicationBoundary"]["Properties"]["PolicyDocument"]
     )
     cut: list[str] = []
     for name, resource in application.template["Resources"].items():
@@ -253,7 +272,9 @@ def test_the_boundary_leaves_every_application_role_all_it_is_granted(
             resources = listed(statement["Resource"])
             for action in actions:
                 for target in resources:
-                    context = resource_tags(application, target)
+                    # The role's own sessions: the boundary can tell the stack's roles apart.
+                    principal = {"aws:PrincipalArn": application.resources[name].attributes["Arn"]}
+                    context = resource_tags(application, target) | principal
                     if decide(boundary["Statement"], Request(action, target, context)) != "Allow":
                         cut.append(f"{name}: {action} on {target}")
 

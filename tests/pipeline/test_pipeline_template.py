@@ -7,6 +7,7 @@ import pytest
 from devkit.template import ROOT, load_template, resources_of_type
 
 PIPELINE = ROOT / "pipeline" / "pipeline.yaml"
+STAGE = load_template(ROOT / "pipeline" / "stage.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,14 @@ def test_each_environment_gets_a_change_set_from_the_one_package(
     assert create["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
     assert create["Configuration"]["TemplatePath"] == "Package::packaged.yaml"
     assert create["Configuration"]["TemplateConfiguration"] == f"Package::config/{environment}.json"
-    assert create["Configuration"]["RoleArn"] == {"Fn::GetAtt": ["DeployRole", "Arn"]}
+    # The environment's own deploy role, assumed through its own pipeline-execution role (stage.yaml).
+    assert create["Configuration"]["RoleArn"]["Fn::Sub"][0].endswith(
+        f"role/${{AppStackPrefix}}-{environment}-deploy"
+    )
+    for action in (create, execute):
+        assert action["RoleArn"]["Fn::Sub"][0].endswith(
+            f"role/${{AppStackPrefix}}-{environment}-pipeline-execution"
+        )
     assert execute["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
     assert execute["RunOrder"] > create["RunOrder"]
 
@@ -69,7 +77,7 @@ def test_integration_tests_run_against_staging(pipeline: dict[str, Any]) -> None
 
 def test_the_artifact_bucket_is_versioned_encrypted_and_tls_only(pipeline: dict[str, Any]) -> None:
     bucket = resource(pipeline, "ArtifactBucket")
-    (statement,) = resource(pipeline, "ArtifactBucketPolicy")["PolicyDocument"]["Statement"]
+    statement, *grants = resource(pipeline, "ArtifactBucketPolicy")["PolicyDocument"]["Statement"]
 
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -78,6 +86,10 @@ def test_the_artifact_bucket_is_versioned_encrypted_and_tls_only(pipeline: dict[
         "Deny",
         {"Bool": {"aws:SecureTransport": "false"}},
     )
+    # The stages' accounts read the package, nothing more.
+    assert [(g["Effect"], g["Action"]) for g in grants] == [
+        ("Allow", ["s3:GetObject", "s3:GetObjectVersion"])
+    ]
 
 
 @pytest.mark.parametrize("project", ["BuildProject", "IntegrationTestProject"])
@@ -109,8 +121,10 @@ def test_a_nightly_release_is_optional(pipeline: dict[str, Any]) -> None:
 def test_pipeline_build_and_deploy_have_separate_roles_and_no_wildcard_actions(
     pipeline: dict[str, Any],
 ) -> None:
-    roles = resources_of_type(pipeline, "AWS::IAM::Role")
-    assert {"PipelineRole", "BuildRole", "IntegrationTestRole", "DeployRole"} <= set(roles)
+    roles = resources_of_type(pipeline, "AWS::IAM::Role") | resources_of_type(STAGE, "AWS::IAM::Role")
+    assert {"PipelineRole", "BuildRole", "IntegrationTestRole", "DeployRole", "PipelineExecutionRole"} <= set(
+        roles
+    )
     assert resource(pipeline, "Pipeline")["RoleArn"] == {"Fn::GetAtt": ["PipelineRole", "Arn"]}
     assert resource(pipeline, "BuildProject")["ServiceRole"] == {"Fn::GetAtt": ["BuildRole", "Arn"]}
 
@@ -123,15 +137,15 @@ def test_pipeline_build_and_deploy_have_separate_roles_and_no_wildcard_actions(
                 assert all(action != "*" and not action.endswith(":*") for action in actions), name
 
 
-def test_the_deploy_role_cannot_change_its_own_permissions(pipeline: dict[str, Any]) -> None:
-    role = resource(pipeline, "DeployRole")
+def test_the_deploy_role_cannot_change_its_own_permissions() -> None:
+    role = resource(STAGE, "DeployRole")
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     (roles,) = [s for s in statements if "iam:PutRolePolicy" in s["Action"]]
 
-    assert role["RoleName"] == {"Fn::Sub": "${AWS::StackName}-deploy"}
+    assert role["RoleName"] == {"Fn::Sub": "${AppStackPrefix}-${Environment}-deploy"}
+    # Only roles under its own environment's stack path: not itself, nor the other environment's.
     assert roles["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AppStackPrefix}-staging/*"},
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AppStackPrefix}-prod/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AppStackPrefix}-${Environment}/*"}
     ]
 
 

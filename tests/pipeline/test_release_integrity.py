@@ -15,10 +15,18 @@ from devkit.deployed import ACCOUNT, DeployedStack
 from devkit.iam import Request, decide, listed
 from devkit.package import STATEFUL_TYPES, write_configurations
 from devkit.template import expand, load_template
-from tests.pipeline.permissions import pipeline_stack, role_statements
+from tests.pipeline.permissions import (
+    application_stack,
+    needs,
+    pipeline_stack,
+    resource_tags,
+    role_statements,
+    stage_stack,
+)
 
 REGION = "us-east-1"
 SAM_TRANSFORM = f"arn:aws:cloudformation:{REGION}:aws:transform/Serverless-2016-10-31"
+ENVIRONMENTS = ("staging", "prod")
 
 
 @pytest.fixture(scope="module")
@@ -35,40 +43,133 @@ def roles(stack: DeployedStack) -> dict[str, list[dict[str, Any]]]:
     return {name: role_statements(stack, name) for name in names}
 
 
-def change_set_actions(stack: DeployedStack) -> list[dict[str, Any]]:
-    return [
-        action
-        for stage in stack.template["Resources"]["Pipeline"]["Properties"]["Stages"]
-        for action in stage["Actions"]
-        if isinstance(action, dict)
-        and action.get("Configuration", {}).get("ActionMode") == "CHANGE_SET_REPLACE"
-    ]
-
-
 def test_every_role_that_creates_change_sets_may_use_the_sam_transform(pipeline: DeployedStack) -> None:
     """CloudFormation's IAM guide: a change set of an AWS::Serverless template is also authorized
     on the transform's ARN (aws/serverless-application-model#179), for the caller and for the
     service role CloudFormation expands it with."""
+    stages = {env: stage_stack(env, pipeline) for env in ENVIRONMENTS}
+    everyone = {f"pipeline {name}": s for name, s in roles(pipeline).items()}
+    for env, stage in stages.items():
+        everyone |= {f"{env} {name}": s for name, s in roles(stage).items()}
     callers = {
         name
-        for name, statements in roles(pipeline).items()
+        for name, statements in everyone.items()
         if any(
             decide(statements, Request("cloudformation:CreateChangeSet", stack_arn(f"store-and-reply-{env}")))
             == "Allow"
-            for env in ("staging", "prod")
+            for env in ENVIRONMENTS
         )
     }
-    service_roles = {a["Configuration"]["RoleArn"]["Fn::GetAtt"][0] for a in change_set_actions(pipeline)}
-    creators = callers | service_roles
+    service_roles = {f"{env} DeployRole" for env in ENVIRONMENTS}  # the actions' Configuration.RoleArn
 
-    assert "PipelineRole" in callers
-    assert service_roles
+    assert callers == {f"{env} PipelineExecutionRole" for env in ENVIRONMENTS}
     refused = {
         name
-        for name in creators
-        if decide(roles(pipeline)[name], Request("cloudformation:CreateChangeSet", SAM_TRANSFORM)) != "Allow"
+        for name in callers | service_roles
+        if decide(everyone[name], Request("cloudformation:CreateChangeSet", SAM_TRANSFORM)) != "Allow"
     }
     assert not refused, f"may create change sets but not expand SAM templates: {sorted(refused)}"
+
+
+# What IAM cannot tell apart by name when both environments share one account: the traffic hooks
+# (CodeDeploy requires CodeDeployHook_ names; theirs carry the stack's id, unknown to a role made
+# before the stack), REST APIs and event source mappings' tags (ids are random), the log writes AWSLambdaBasicExecutionRole grants
+# on "*", the deployment configurations every account shares, and the package both environments
+# deploy (the pipeline's artifact bucket). In separate accounts, IAM's own rule applies: a policy
+# grants nothing on another account's resources unless that account's trust or resource policy
+# names the caller, which the next test rules out.
+SHARED_IN_ONE_ACCOUNT = (
+    ":function:CodeDeployHook_",
+    ":log-group:/aws/lambda/CodeDeployHook_",
+    "arn:aws:apigateway:",
+    ":event-source-mapping:",
+    "logs:CreateLogGroup on ",
+    "logs:CreateLogStream on ",
+    "logs:PutLogEvents on ",
+    ":deploymentconfig:CodeDeployDefault.",
+    "-artifactbucket-",
+)
+
+
+@pytest.mark.parametrize(("mine", "theirs"), [("staging", "prod"), ("prod", "staging")])
+def test_in_one_account_an_environment_reaches_the_other_only_where_iam_cannot_name_it(
+    pipeline: DeployedStack, mine: str, theirs: str
+) -> None:
+    """Every call CloudFormation's handlers make on the other environment's resources, and every
+    call its functions' roles make, decided for this environment's deploy, pipeline-execution and
+    test roles and its boundary: a staging change set cannot change production."""
+    stage = stage_stack(mine, pipeline)
+    policies = dict(roles(stage))
+    policies["ApplicationBoundary"] = stage.resolve(
+        stage.template["Resources"]["ApplicationBoundary"]["Properties"]["PolicyDocument"]
+    )["Statement"]
+    other = application_stack(theirs, pipeline)
+    requests = [need.request for need in needs(other) if need.request.resource != "*"]
+    for resource in other.template["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in other.resolve(resource["Properties"]).get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                for action in listed(statement["Action"]):
+                    for target in listed(statement["Resource"]):
+                        if target != "*":
+                            requests.append(Request(action, target, resource_tags(other, target)))
+    assert len(requests) > 500, "the other environment's requests were not found"
+
+    reached = {
+        f"{name}: {request.action} on {request.resource}"
+        for name, statements in policies.items()
+        for request in requests
+        if decide(statements, request) == "Allow"
+    }
+    beyond = sorted(r for r in reached if not any(shared in r for shared in SHARED_IN_ONE_ACCOUNT))
+    assert not beyond, "\n".join(beyond[:40])
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_an_environment_s_roles_trust_only_the_pipeline_s_own_roles(
+    pipeline: DeployedStack, environment: str
+) -> None:
+    """In separate accounts, what one environment's roles can do in the other needs the other's
+    trust: each stage's roles are assumed by CloudFormation or by the pipeline account's named
+    role for that job, never by the other stage; the package is readable by each stage's roles."""
+    stage = stage_stack(environment, pipeline)
+    pipeline_roles = {
+        "PipelineExecutionRole": f"arn:aws:iam::{ACCOUNT}:role/store-and-reply-pipeline-pipeline",
+        "IntegrationTestRole": f"arn:aws:iam::{ACCOUNT}:role/store-and-reply-pipeline-integration-tests",
+    }
+    assert pipeline.resources["PipelineRole"].attributes["Arn"] == pipeline_roles["PipelineExecutionRole"]
+    assert (
+        pipeline.resources["IntegrationTestRole"].attributes["Arn"] == pipeline_roles["IntegrationTestRole"]
+    )
+    for name, resource in stage.template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        if "Condition" in resource and not stage.resolver.condition(resource["Condition"]):
+            continue
+        (trust,) = stage.resolve(resource["Properties"]["AssumeRolePolicyDocument"])["Statement"]
+        if name == "DeployRole":
+            assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+            continue
+        assert trust["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, name
+        assert trust["Condition"] == {"ArnEquals": {"aws:PrincipalArn": pipeline_roles[name]}}, name
+
+
+def test_every_application_role_trusts_only_the_stack_s_own_services(pipeline: DeployedStack) -> None:
+    """IAM has no condition key on a trust policy's principals: a role that trusted another account
+    would lend it the boundary's permissions. The template names only Lambda and CodeDeploy."""
+    for env in ENVIRONMENTS:
+        application = application_stack(env, pipeline)
+        for name, resource in application.template["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            for statement in resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+                principal = statement["Principal"]
+                assert set(principal) == {"Service"}, name
+                assert set(listed(principal["Service"])) <= {
+                    "lambda.amazonaws.com",
+                    "codedeploy.amazonaws.com",
+                }
 
 
 def test_every_test_action_runs_in_the_stage_that_deployed_what_it_tests(pipeline: DeployedStack) -> None:
