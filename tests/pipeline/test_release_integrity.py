@@ -75,9 +75,9 @@ def test_every_role_that_creates_change_sets_may_use_the_sam_transform(pipeline:
 # (CodeDeploy requires CodeDeployHook_ names; theirs carry the stack's id, unknown to a role made
 # before the stack), REST APIs and event source mappings' tags (ids are random), the log writes
 # AWSLambdaBasicExecutionRole grants on "*", the deployment configurations every account shares,
-# and the package both environments deploy (the pipeline's artifact bucket). In separate accounts, IAM's own rule applies: a policy
-# grants nothing on another account's resources unless that account's trust or resource policy
-# names the caller, which the next test rules out.
+# and the package both environments deploy (the pipeline's artifact bucket). In separate accounts
+# IAM's own rule applies: a policy grants nothing on another account's resources unless that
+# account's trust or resource policy names the caller, which the next test rules out.
 SHARED_IN_ONE_ACCOUNT = (
     ":function:CodeDeployHook_",
     ":log-group:/aws/lambda/CodeDeployHook_",
