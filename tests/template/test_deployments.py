@@ -254,10 +254,15 @@ def test_version_alarms_watch_the_new_version_through_the_alias(
     assert durations == {
         "p99": "p99",
         "p90": "p90",
+        "p50": "p50",
         "invocations": "Sum",
         "baseline": "p80",
         "allInvocations": "Sum",
     }
+    # The static threshold: p99 from a minimum sample (one slow request of three is their p99), or
+    # the median, which a version slow on every request moves at any sample.
+    assert "(FILL(invocations, 0) >= ${RateAlarmMinimumSample} AND p99 > " in signal_text(expanded, prefix)
+    assert "OR p50 > " in signal_text(expanded, prefix)
     # Compared with the other versions only while they carry five sixths of the traffic or more:
     # then the alias's p80 is at most the old version's p96, whatever the new one does; at 100 %
     # (and in the minute of the shift) the alias is mostly the new version itself.
@@ -266,6 +271,11 @@ def test_version_alarms_watch_the_new_version_through_the_alias(
         "FILL(allInvocations, 0) - FILL(invocations, 0) >= 5 * FILL(invocations, 0)"
         in signal["Expression"]["Fn::Sub"]
     )
+
+
+def signal_text(expanded: dict[str, Any], prefix: str) -> str:
+    signal = next(m for m in alarm(expanded, f"{prefix}DurationAlarm")["Metrics"] if m.get("ReturnData"))
+    return str(signal["Expression"]["Fn::Sub"])
 
 
 def test_duration_thresholds_sit_below_the_timeouts(template: dict[str, Any]) -> None:
