@@ -23,7 +23,7 @@ import json
 import shlex
 import sys
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,9 @@ def _replacing_properties(resource_type: str, region: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*names, *ALSO_REPLACING.get(resource_type, ())]))
 
 
-def _identities(expanded: Template, resolver_for: Any, region: str) -> dict[str, str]:
+def _identities(
+    expanded: Template, resolver_for: Callable[[Mapping[str, str]], Resolver], region: str
+) -> dict[str, str]:
     """Each resource's logical id and a digest of its replacing properties, resolved."""
     identities = {name: name for name in expanded["Resources"]}
     for _ in range(IDENTITY_ROUNDS):

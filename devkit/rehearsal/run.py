@@ -335,11 +335,9 @@ def rehearse(options: RehearsalOptions) -> Result:
             template=options.candidate / "template.yaml",
             parameters={**options.parameters, "Environment": options.environment},
             clock=clock,
-            faults=_faults_by_function(options),
+            faults=_faults_by_function(options.faults),
             base_root=options.base,
-            base_faults=dict.fromkeys(("ApiFunction", "QueueConsumerFunction"), options.base_faults)
-            if options.base_faults
-            else {},
+            base_faults=_faults_by_function(options.base_faults),
             quiet_functions=True,
             seed=options.seed,
         )
@@ -520,12 +518,12 @@ def _why(reason: str, stack: LocalStack, ports: StackPorts) -> str:
     return ""
 
 
-def _faults_by_function(options: RehearsalOptions) -> dict[str, str]:
-    if not options.faults:
+def _faults_by_function(faults: str) -> dict[str, str]:
+    if not faults:
         return {}
-    if options.faults == "hook-silent":
+    if faults == "hook-silent":
         return {"ApiPreTrafficHook": "silent", "ConsumerPreTrafficHook": "silent"}
-    return {"ApiFunction": options.faults, "QueueConsumerFunction": options.faults}
+    return {"ApiFunction": faults, "QueueConsumerFunction": faults}
 
 
 def _sim(at: float, started: float) -> str:
