@@ -1,8 +1,9 @@
-"""API Gateway (REST, proxy integration) as the local stack serves it, from the expanded template.
+"""API Gateway (REST, proxy and mock integrations) as the local stack serves it, from the expanded template.
 
 Routes, methods, API-key requirements and gateway responses come from the RestApi's OpenAPI body;
 each request becomes the proxy event API Gateway would send, and the function's answer becomes
-the HTTP response API Gateway would return.
+the HTTP response API Gateway would return. A mock integration answers without a function, from
+its integration response.
 """
 
 import base64
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from devkit.local.intrinsics import offline_resolver
 from devkit.template import Template, resources_of_type
 
 ANY = "x-amazon-apigateway-any-method"
@@ -29,10 +31,39 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload quota
 
 
 @dataclass(frozen=True)
-class Operation:
-    """One method of one resource: which function answers it, and whether it needs an API key."""
+class MockAnswer:
+    """A mock integration's default integration response: status, static headers, body template."""
 
-    function: str
+    status: int
+    headers: Mapping[str, str]
+    template: str
+
+    @classmethod
+    def of(cls, integration: Mapping[str, Any]) -> "MockAnswer":
+        response = integration["responses"]["default"]
+        headers = {
+            name.removeprefix("method.response.header."): value.strip("'")
+            for name, value in response.get("responseParameters", {}).items()
+            # A quoted value is static; the mocks here map nothing from the request.
+            if value.startswith("'")
+        }
+        template = response.get("responseTemplates", {}).get("application/json", "")
+        return cls(int(response["statusCode"]), headers, template)
+
+    def render(self, request: Request, resource_path: str, stage: str) -> Response:
+        body = (
+            self.template.replace("$context.httpMethod", request.method)
+            .replace("$context.resourcePath", resource_path)
+            .replace("$context.path", f"/{stage}{request.path}")
+        )
+        return Response(body, status=self.status, headers=dict(self.headers), content_type="application/json")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method of one resource: what answers it (a function or a mock), and whether it needs an API key."""
+
+    integration: str | MockAnswer  # the function's logical id, or the mock's answer
     api_key_required: bool
     user_pools: tuple[str, ...] = ()  # the Cognito authorizer's pools (ARNs); empty: no authorizer
 
@@ -75,11 +106,16 @@ class RestApi:
 
 def _function_of(integration: Mapping[str, Any], targets: Mapping[str, str]) -> str:
     uri = integration["uri"]
-    text = uri["Fn::Sub"] if isinstance(uri, dict) else uri
+    text, variables = uri, {}
+    if isinstance(uri, dict):  # Fn::Sub, as a string or as [string, variables]
+        text, variables = (uri["Fn::Sub"], {}) if isinstance(uri["Fn::Sub"], str) else uri["Fn::Sub"]
     found = re.search(r"functions/\$\{([A-Za-z0-9]+)(?:\.Arn)?\}", text)
     if not found:
         raise ValueError(f"cannot tell which function integration {uri!r} invokes")
-    return targets.get(found.group(1), found.group(1))
+    name = found.group(1)
+    if name in variables:  # a variable standing for Ref <function alias or version>
+        name = variables[name]["Ref"]
+    return targets.get(name, name)
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -88,8 +124,45 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
-def rest_apis(expanded: Template, targets: Mapping[str, str], resolver: Any = None) -> list[RestApi]:
-    """The REST APIs of an expanded template; ``targets`` says what each integration invokes."""
+def _chosen(operation: Any, condition: Callable[[str], bool]) -> Any:
+    """An operation written as ``Fn::If`` between two: the one its condition picks in this stack."""
+    while isinstance(operation, dict) and set(operation) == {"Fn::If"}:
+        name, when_true, when_false = operation["Fn::If"]
+        operation = when_true if condition(name) else when_false
+    return operation
+
+
+def _operation(
+    operation: Mapping[str, Any], targets: Mapping[str, str], authorizers: Mapping[str, Any]
+) -> Operation:
+    integration = operation["x-amazon-apigateway-integration"]
+    mock = integration.get("type") == "mock"
+    return Operation(
+        integration=MockAnswer.of(integration) if mock else _function_of(integration, targets),
+        api_key_required={"api_key": []} in operation.get("security", []),
+        user_pools=tuple(
+            arn
+            for requirement in operation.get("security", [])
+            for name in requirement
+            for arn in authorizers.get(name, ())
+        ),
+    )
+
+
+def rest_apis(
+    expanded: Template,
+    targets: Mapping[str, str],
+    resolver: Any = None,
+    *,
+    condition: Callable[[str], bool] | None = None,
+) -> list[RestApi]:
+    """The REST APIs of an expanded template; ``targets`` says what each integration invokes.
+
+    ``resolver`` resolves names and ARNs; ``condition`` decides conditional operations (by default
+    the resolver's conditions, or without one the template's parameter defaults).
+    """
+    if condition is None:
+        condition = (resolver or offline_resolver(expanded)).condition
     stages = {
         stage["Properties"]["RestApiId"]["Ref"]: stage["Properties"]["StageName"]
         for stage in resources_of_type(expanded, "AWS::ApiGateway::Stage").values()
@@ -109,15 +182,8 @@ def rest_apis(expanded: Template, targets: Mapping[str, str], resolver: Any = No
         resources = []
         for path, methods in body.get("paths", {}).items():
             operations = {
-                ("ANY" if method == ANY else method.upper()): Operation(
-                    function=_function_of(operation["x-amazon-apigateway-integration"], targets),
-                    api_key_required={"api_key": []} in operation.get("security", []),
-                    user_pools=tuple(
-                        arn
-                        for requirement in operation.get("security", [])
-                        for name in requirement
-                        for arn in authorizers.get(name, ())
-                    ),
+                ("ANY" if method == ANY else method.upper()): _operation(
+                    _chosen(operation, condition), targets, authorizers
                 )
                 for method, operation in methods.items()
                 if method == ANY or method in METHODS
@@ -307,11 +373,13 @@ def _handle(  # noqa: PLR0911 (one return per answer API Gateway gives)
     api_key = request.headers.get("x-api-key")
     if operation.api_key_required and api_key != expected_key:
         return gateway_response(api, "INVALID_API_KEY", request, (403, "Forbidden"))
+    if isinstance(operation.integration, MockAnswer):
+        return operation.integration.render(request, resource.path, api.stage)
     key = api_key if operation.api_key_required else None
     event = proxy_event(request, api, resource, parameters, key, claims=claims)
     called = time.monotonic()
     try:
-        result = invoke(operation.function, event, event["requestContext"]["requestId"])
+        result = invoke(operation.integration, event, event["requestContext"]["requestId"])
     except Exception:  # noqa: BLE001 (a failed invocation is a 502 to the caller, as deployed)
         return json_response(502, {"message": "Internal server error"})
     finally:

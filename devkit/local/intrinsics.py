@@ -125,3 +125,17 @@ class Resolver:
                 return self.mappings[mapping][top][second]
             case _:
                 return {function: self.resolve(argument)}
+
+
+def offline_resolver(expanded: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> Resolver:
+    """A resolver of an expanded template's parameters, conditions and mappings alone (no resources):
+    the template's defaults, overridden by ``parameters``."""
+    defaults = {name: str(p.get("Default", "")) for name, p in expanded.get("Parameters", {}).items()}
+    return Resolver(
+        parameters=defaults | dict(parameters or {}),
+        resources={},
+        conditions=expanded.get("Conditions", {}),
+        region="us-east-1",
+        stack_name="store-and-reply",
+        mappings=expanded.get("Mappings", {}),
+    )

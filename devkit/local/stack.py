@@ -713,7 +713,12 @@ class LocalStack:
     def _openapi(self) -> Response:
         if self.api is None:
             return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
-        reference = next(iter(self.api.resources[0].operations.values())).function
+        reference = next(
+            operation.integration
+            for resource in self.api.resources
+            for operation in resource.operations.values()
+            if isinstance(operation.integration, str)  # the function's, not a mock
+        )
         name, qualifier = self.functions.parse(reference)
         function = self.functions.function(name)
         alias = function.aliases.get(qualifier)

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from devkit.deployed import DeployedStack
+from devkit.local.gateway import rest_apis
 
 SIGNED_IN_ROUTES = {("post", "/messages"), ("get", "/messages/me"), ("get", "/messages/{user}")}
 
@@ -32,12 +33,15 @@ def test_the_cognito_authorizer_guards_every_route_that_names_a_user(expanded: d
     assert guarded == SIGNED_IN_ROUTES
 
 
-def test_the_demo_route_takes_no_token_and_follows_the_anonymous_mode(template: dict[str, Any]) -> None:
+def test_the_demo_route_takes_no_token_and_follows_the_anonymous_mode(
+    template: dict[str, Any], expanded: dict[str, Any]
+) -> None:
     function = template["Resources"]["ApiFunction"]["Properties"]
-    send = function["Events"]["Send"]["Properties"]
     mapping = template["Mappings"]["EnvironmentSettings"]
+    (api,) = rest_apis(expanded, {})  # dev, by the parameters' defaults
+    (send,) = [resource.operations["GET"] for resource in api.resources if resource.path == "/send"]
 
-    assert "Auth" not in send
+    assert (send.integration, send.user_pools, send.api_key_required) == ("ApiFunctionAliaslive", (), False)
     assert function["Environment"]["Variables"]["ANONYMOUS_SEND"] == {
         "Fn::If": ["TakesAnonymousMessages", "true", "false"]
     }

@@ -165,7 +165,7 @@ def send(
 ) -> SendAccepted:
     """Store an anonymous message and reply in its language, as the original demo's ``GET /send``."""
     if not app.context.get("anonymous_send"):
-        raise Forbidden("this stage takes no anonymous messages: sign in and POST /messages")
+        raise Forbidden(contract.NO_ANONYMOUS_MESSAGE)
     anonymous = NewMessage(user=user, message=message, anonymous=True)
     receipt = _service().accept(anonymous, allow_reserved=_deployment_check())
     record_receipt(metrics, receipt)

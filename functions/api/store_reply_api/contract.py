@@ -1,9 +1,10 @@
 """What each operation can answer, besides its success: declared once, for the OpenAPI document.
 
-The statuses come from two places, and the document names which: the function itself (400, 405,
-422, 503) and API Gateway in front of it (403 without a valid API key, 404 for a path the API
-does not declare, 413 for a body over 10 MB, 429 when the stage or the usage plan throttles, 500,
-502 when the function fails, 504 when it does not answer within the integration timeout).
+The statuses come from two places, and the document names which: the function itself (400, 422,
+503) and API Gateway in front of it (403 without a valid API key, 404 for a path the API does not
+declare, 405 for a method a declared path does not take, 413 for a body over 10 MB, 429 when the
+stage or the usage plan throttles, 500, 502 when the function fails, 504 when it does not answer
+within the integration timeout).
 """
 
 from typing import Any
@@ -44,7 +45,7 @@ _NO_ROUTE = _error(
     ("unknown path", {"message": "No route for GET /nothing"}),
 )
 _METHOD = _error(
-    "The path exists, not with this method; `Allow` lists its methods",
+    "The path exists, not with this method; `Allow` lists its methods (API Gateway)",
     ("other method", {"message": "PUT is not allowed on /messages"}),
     headers={"Allow": {"description": "The path's methods", "schema": {"type": "string"}}},
 )
@@ -126,9 +127,11 @@ NOT_THE_CALLER = _error(
         {"message": "a message is sent as the signed-in user: leave out 'user', or give your own"},
     ),
 )
+# Answered by the function where GET /send is routed to it, and by API Gateway where it is not.
+NO_ANONYMOUS_MESSAGE = "this stage takes no anonymous messages: sign in and POST /messages"
 NO_ANONYMOUS = _error(
     "This stage takes no anonymous messages (only dev does): sign in and POST /messages",
-    ("off", {"message": "this stage takes no anonymous messages: sign in and POST /messages"}),
+    ("off", {"message": NO_ANONYMOUS_MESSAGE}),
 )
 NOT_YOUR_HISTORY = _error(
     "Another user's history (you can read only your own), or no valid API key (API Gateway)",

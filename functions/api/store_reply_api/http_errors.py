@@ -136,8 +136,8 @@ def register_error_handlers(
 
     @app.not_found
     def not_found(_: NotFoundError) -> Response[Any]:
-        # A declared path asked with another method reaches the function through the template's
-        # ANY fallback, whose resource names the path.
+        # API Gateway answers other methods on a declared path itself (the template's ANY mocks);
+        # where an event reaches the function anyway (sam local), the resource names the path.
         record_rejected_request(metrics)
         event = app.current_event
         allowed = methods_by_path.get(event.resource, [])
