@@ -134,11 +134,14 @@ release-gate: venv ## The build's gate: rehearse HEAD over the commit last relea
 alarms: venv ## The running stack's alarms: state, since when, and the datapoints that decided it
 	$(BIN)/python -m devkit.local alarms --aws-port $(AWS_PORT)
 
-USER ?= alice
+# Who make token signs in: AS=<user>. Not USER, which every shell sets (USER=<user> on the command
+# line is still taken).
+AS = alice
+TOKEN_USER = $(if $(filter command line,$(origin USER)),$(USER),$(AS))
 
 .PHONY: token
-token: venv ## Print an ID token for USER (signed up first) from the running stack's user pool
-	@$(BIN)/python -m devkit.local token --aws-port $(AWS_PORT) '$(USER)'
+token: venv ## Print an ID token for AS (default alice; signed up first) from the running stack's user pool
+	@$(BIN)/python -m devkit.local token --aws-port $(AWS_PORT) '$(TOKEN_USER)'
 
 .PHONY: send
 send: venv ## Send MESSAGE='{"user": ..., "message": ...}' to the running stack's queue

@@ -32,7 +32,7 @@ def banner(stack: LocalStack, seconds: float) -> str:
         f"  API            {api}",
         f"                 curl -s '{api}/send?user=alice&message=Vielen%20Dank%20f%C3%BCr%20die%20Hilfe'"
         "   (anonymous)",
-        "  Sign in        TOKEN=$(make -s token USER=alice)   (signs alice up first; password "
+        "  Sign in        TOKEN=$(make -s token AS=alice)   (signs alice up first; password "
         f"{LOCAL_PASSWORD})",
         f'                 curl -s -X POST {api}/messages -H "Authorization: $TOKEN" \\',
         "                   -H 'Content-Type: application/json' \\",

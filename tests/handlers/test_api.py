@@ -449,6 +449,23 @@ class TestFaults:
         assert metric(document, "StoreFailures") == 1
 
 
+    def test_an_unreadable_history_is_503_and_no_message_is_counted_as_lost(
+        self, call_api: CallApi, dynamodb: "DynamoDBClient", capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with Stubber(dynamodb) as failing:
+            failing.add_client_error("query", "ProvisionedThroughputExceededException", http_status_code=400)
+            response = call_api(load_event("api/history"))
+
+        assert (response.status, response.body) == (
+            503,
+            {"message": "The history could not be read; nothing was changed. Try again shortly."},
+        )
+        assert response.headers["Retry-After"] == "2"
+        (document,) = emitted_metrics(capsys.readouterr().out)
+        # Not a message the canary's degraded share counts (StoreFailures among Replies).
+        assert metric(document, "HistoryReadFailures") == 1
+        assert "StoreFailures" not in document
+
 class TestHistory:
     def test_pages_through_a_users_messages_newest_first(
         self, call_api: CallApi, comprehend: Any, dynamodb: "DynamoDBClient"

@@ -179,7 +179,12 @@ _HISTORY_LINKS = {
         "description": "The following page, while `next` is not null",
     }
 }
-_HISTORY_ERRORS = {400: contract.BAD_PAGE_TOKEN, 401: contract.NOT_SIGNED_IN, 403: contract.NO_API_KEY}
+_HISTORY_ERRORS = {
+    400: contract.BAD_PAGE_TOKEN,
+    401: contract.NOT_SIGNED_IN,
+    403: contract.NO_API_KEY,
+    503: contract.HISTORY_UNAVAILABLE,
+}
 Limit = Annotated[int, Query(ge=1, le=100, description="Messages per page")]
 PageToken = Annotated[str | None, Query(description="Token from the previous page")]
 

@@ -62,9 +62,16 @@ _FUNCTION_FAULT = _error(
     "The function failed or answered malformed (API Gateway)",
     ("function failed", {"message": "Internal server error"}),
 )
+STORE_UNAVAILABLE_MESSAGE = "The message could not be stored; nothing was kept. Try again shortly."
 _UNAVAILABLE = _error(
     "The message store is unavailable: nothing was stored; retry after `Retry-After` seconds",
-    ("store down", {"message": "The message could not be stored; nothing was kept. Try again shortly."}),
+    ("store down", {"message": STORE_UNAVAILABLE_MESSAGE}),
+    headers={"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}},
+)
+HISTORY_UNAVAILABLE_MESSAGE = "The history could not be read; nothing was changed. Try again shortly."
+HISTORY_UNAVAILABLE = _error(
+    "The message store cannot be read: nothing was changed; retry after `Retry-After` seconds",
+    ("store down", {"message": HISTORY_UNAVAILABLE_MESSAGE}),
     headers={"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}},
 )
 _TIMEOUT = _error(

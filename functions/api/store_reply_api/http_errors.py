@@ -4,7 +4,7 @@ Bodies are JSON: ``{"message": ..., "errors": [{"field": ..., "problem": ...}]}`
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -15,13 +15,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from store_reply.errors import (
+    HistoryUnavailable,
     IdempotencyKeyReused,
     InvalidPageToken,
     ReservedUserName,
     StorageUnavailable,
     StoreAndReplyError,
 )
-from store_reply.telemetry import record_rejected_request, record_store_failure
+from store_reply.telemetry import record_history_failure, record_rejected_request, record_store_failure
+from store_reply_api.contract import HISTORY_UNAVAILABLE_MESSAGE, STORE_UNAVAILABLE_MESSAGE
 
 RETRY_AFTER_SECONDS = 2
 
@@ -34,6 +36,11 @@ class Forbidden(Exception):
     """The signed-in user (or anonymous caller) may not do this."""
 
 
+# The store's outages, by operation: what the caller is told, and how it is counted.
+UNAVAILABLE: dict[type[StoreAndReplyError], tuple[str, Callable[[Metrics], None]]] = {
+    StorageUnavailable: (STORE_UNAVAILABLE_MESSAGE, record_store_failure),
+    HistoryUnavailable: (HISTORY_UNAVAILABLE_MESSAGE, record_history_failure),
+}
 ACCESS_ERRORS = {Unauthorized: HTTPStatus.UNAUTHORIZED, Forbidden: HTTPStatus.FORBIDDEN}
 
 
@@ -124,14 +131,14 @@ def register_error_handlers(
         record_rejected_request(metrics)
         return error_response(ACCESS_ERRORS[type(error)], str(error))
 
-    @app.exception_handler(StorageUnavailable)
-    def storage_down(error: StorageUnavailable) -> Response[Any]:
+    @app.exception_handler(list(UNAVAILABLE))
+    def store_down(error: StoreAndReplyError) -> Response[Any]:
+        # By operation: a write that kept nothing counts against the messages, a read does not.
+        message, count = UNAVAILABLE[type(error)]
         logger.error("Message store unavailable", exc_info=error)
-        record_store_failure(metrics)
+        count(metrics)
         return error_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "The message could not be stored; nothing was kept. Try again shortly.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            HTTPStatus.SERVICE_UNAVAILABLE, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
 
     @app.not_found

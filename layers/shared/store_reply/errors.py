@@ -13,6 +13,10 @@ class StorageUnavailable(StoreAndReplyError):
     """The message store could not be reached or refused the write; nothing was stored."""
 
 
+class HistoryUnavailable(StoreAndReplyError):
+    """The message store could not be read; nothing was changed."""
+
+
 class ReservedUserName(StoreAndReplyError):
     """The user name is in the namespace kept for deployment checks; nothing was stored or read."""
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from store_reply.deployment_checks import is_reserved
 from store_reply.detection import LanguageDecision, LanguagePolicy
 from store_reply.errors import (
+    HistoryUnavailable,
     IdempotencyKeyReused,
     ReservedUserName,
     StorageUnavailable,
@@ -138,10 +139,14 @@ class StoreAndReply:
     def history(
         self, user: str, limit: int, page_token: str | None, *, allow_reserved: bool = False
     ) -> HistoryPage:
-        """Return a page of ``user``'s messages, newest first; raise ``InvalidPageToken``."""
+        """Return a page of ``user``'s messages, newest first; raise ``InvalidPageToken``, or
+        ``HistoryUnavailable`` when the store cannot be read."""
         self._admit(user, allow_reserved=allow_reserved)
         after = decode_token(page_token) if page_token is not None else None
-        messages, more = self._store.history(user, limit, after)
+        try:
+            messages, more = self._store.history(user, limit, after)
+        except StorageUnavailable as error:
+            raise HistoryUnavailable(str(error)) from error
         next_token = encode_token(messages[-1]) if more and messages else None
         return HistoryPage(messages=list(messages), next_token=next_token)
 

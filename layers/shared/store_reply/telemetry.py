@@ -64,6 +64,11 @@ def record_store_failure(metrics: Metrics) -> None:
     metrics.add_metric(name="StoreFailures", unit=MetricUnit.Count, value=1)
 
 
+def record_history_failure(metrics: Metrics) -> None:
+    """Count one history page that could not be read (not a message: no share of any message alarm)."""
+    metrics.add_metric(name="HistoryReadFailures", unit=MetricUnit.Count, value=1)
+
+
 def record_history_read(metrics: Metrics, messages: int) -> None:
     """Count one history page read and the messages it returned."""
     metrics.add_metric(name="HistoryPagesRead", unit=MetricUnit.Count, value=1)
