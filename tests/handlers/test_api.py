@@ -448,7 +448,6 @@ class TestFaults:
         (document,) = emitted_metrics(capsys.readouterr().out)
         assert metric(document, "StoreFailures") == 1
 
-
     def test_an_unreadable_history_is_503_and_no_message_is_counted_as_lost(
         self, call_api: CallApi, dynamodb: "DynamoDBClient", capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -465,6 +464,7 @@ class TestFaults:
         # Not a message the canary's degraded share counts (StoreFailures among Replies).
         assert metric(document, "HistoryReadFailures") == 1
         assert "StoreFailures" not in document
+
 
 class TestHistory:
     def test_pages_through_a_users_messages_newest_first(

@@ -78,7 +78,8 @@ def test_unknown_routes_and_methods(stack: RunningStack) -> None:
 
     assert unknown.status == 404
     # API Gateway's own answer (the template's mock), as the function would give it.
-    assert (wrong_method.status, wrong_method.body) == (405, {"message": "DELETE is not allowed on /messages"})
+    assert wrong_method.status == 405
+    assert wrong_method.body == {"message": "DELETE is not allowed on /messages"}
     assert wrong_method.headers["Allow"] == "POST"
 
 
