@@ -1,8 +1,9 @@
 """The embedded AWS endpoint: moto, plus the operations a release needs that moto lacks.
 
-One WSGI application on one port: Lambda's API for the template's functions (invoke, versions,
-aliases) and CodeDeploy's ``PutLifecycleEventHookExecutionStatus`` are answered here; every other
-request goes to moto unchanged.
+One WSGI application on one port: Lambda's API for the template's functions (list, configuration,
+invoke, versions, aliases, event source mappings) and CodeDeploy's
+``PutLifecycleEventHookExecutionStatus`` are answered here; every other request goes to moto
+unchanged.
 """
 
 import base64
@@ -16,12 +17,15 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from devkit.cloud.codedeploy import CodeDeployError, LifecycleHooks
-from devkit.cloud.lambda_service import LATEST, FunctionNotFound, InvalidParameter, LocalLambda
+from devkit.cloud.lambda_service import LATEST, FunctionNotFound, InvalidParameter, LocalFunction, LocalLambda
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 LAMBDA_PREFIX = "/2015-03-31/functions/"
+MAPPINGS_PREFIX = "/2015-03-31/event-source-mappings"
+# The template's event source mappings, as ListEventSourceMappings describes each.
+Mappings = Callable[[], list[dict[str, Any]]]
 CODEDEPLOY_STATUS = "CodeDeploy_20141006.PutLifecycleEventHookExecutionStatus"
 
 
@@ -36,20 +40,59 @@ def _lambda_error(status: int, kind: str, message: str) -> Response:
 class Endpoint:
     """Routes each request to the local Lambda, the hook status store, or moto."""
 
-    def __init__(self, moto: "WSGIApplication", functions: LocalLambda, hooks: LifecycleHooks) -> None:
+    def __init__(
+        self,
+        moto: "WSGIApplication",
+        functions: LocalLambda,
+        hooks: LifecycleHooks,
+        mappings: Mappings = list,
+    ) -> None:
         self._moto = moto
         self.functions = functions
         self.hooks = hooks
+        self.mappings = mappings
 
     def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if environ.get("HTTP_X_AMZ_TARGET") == CODEDEPLOY_STATUS:
             return self._codedeploy(Request(environ))(environ, start_response)
+        if path.rstrip("/") == LAMBDA_PREFIX.rstrip("/") and environ.get("REQUEST_METHOD") == "GET":
+            return self._list_functions(Request(environ))(environ, start_response)
+        if path.rstrip("/") == MAPPINGS_PREFIX and environ.get("REQUEST_METHOD") == "GET":
+            return self._list_mappings(Request(environ))(environ, start_response)
         if path.startswith(LAMBDA_PREFIX):
             name = self.functions.parse(unquote(path[len(LAMBDA_PREFIX) :].split("/")[0]))[0]
             if name in self.functions.functions:
                 return self._lambda(Request(environ))(environ, start_response)
         return self._moto(environ, start_response)
+
+    def _list_functions(self, request: Request) -> Response:
+        """ListFunctions: each function's $LATEST, or every version with ``FunctionVersion=ALL``."""
+        every_version = request.args.get("FunctionVersion") == "ALL"
+        configurations = [
+            self._configuration(function.name, version)
+            for function in self.functions.functions.values()
+            for version in ([LATEST, *function.versions] if every_version else [LATEST])
+        ]
+        return _json(200, {"Functions": configurations})
+
+    def _list_mappings(self, request: Request) -> Response:
+        """ListEventSourceMappings, filtered by ``FunctionName`` (a name, qualified or not, or an ARN)
+        and ``EventSourceArn`` as Lambda filters them."""
+        function, source = request.args.get("FunctionName"), request.args.get("EventSourceArn")
+        mappings = self.mappings()
+        if function is not None:
+            name, qualifier = self.functions.parse(function)
+            wanted = self.functions.arn(name, qualifier)
+            mappings = [
+                m
+                for m in mappings
+                if m["FunctionArn"] == wanted
+                or (qualifier is None and m["FunctionArn"].startswith(wanted + ":"))
+            ]
+        if source is not None:
+            mappings = [m for m in mappings if m["EventSourceArn"] == source]
+        return _json(200, {"EventSourceMappings": mappings})
 
     def _codedeploy(self, request: Request) -> Response:
         try:
@@ -73,14 +116,8 @@ class Endpoint:
         if rest == ["invocations"] and method == "POST":
             return self._invoke(request, reference, query.get("Qualifier"))
         function = self.functions.function(reference)
-        if not rest and method == "GET":
-            _, qualifier = self.functions.parse(reference, query.get("Qualifier"))
-            return _json(
-                200, {"Configuration": self._configuration(function.name, qualifier or LATEST), "Code": {}}
-            )
-        if rest == ["versions"] and method == "GET":
-            versions = [LATEST, *function.versions]
-            return _json(200, {"Versions": [self._configuration(function.name, v) for v in versions]})
+        if method == "GET" and (answer := self._lambda_read(function, reference, rest, query)) is not None:
+            return answer
         if rest == ["versions"] and method == "POST":
             return _json(201, self._configuration(function.name, self.functions.publish(function.name)))
         if len(rest) == 2 and rest[0] == "aliases":
@@ -96,6 +133,25 @@ class Endpoint:
         return _lambda_error(
             400, "InvalidParameterValueException", f"{method} {request.path} is not supported locally"
         )
+
+    def _lambda_read(
+        self, function: LocalFunction, reference: str, rest: list[str], query: dict[str, str]
+    ) -> Response | None:
+        """GetFunction, GetFunctionConfiguration, ListAliases, ListVersionsByFunction; None for others."""
+        _, qualifier = self.functions.parse(reference, query.get("Qualifier"))
+        if not rest:
+            configuration = self._configuration(function.name, qualifier or LATEST)
+            return _json(200, {"Configuration": configuration, "Code": {}})
+        if rest == ["configuration"]:
+            return _json(200, self._configuration(function.name, qualifier or LATEST))
+        if rest == ["aliases"]:
+            return _json(
+                200, {"Aliases": [self._alias(function.name, alias) for alias in sorted(function.aliases)]}
+            )
+        if rest == ["versions"]:
+            versions = [LATEST, *function.versions]
+            return _json(200, {"Versions": [self._configuration(function.name, v) for v in versions]})
+        return None
 
     def _invoke(self, request: Request, reference: str, qualifier: str | None) -> Response:
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
@@ -147,6 +203,8 @@ class Endpoint:
             "MemorySize": spec.memory,
             "Environment": {"Variables": dict(spec.environment)},
             "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
         }
 
     def _alias(self, name: str, alias: str) -> dict[str, Any]:

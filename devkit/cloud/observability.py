@@ -23,6 +23,11 @@ from devkit.cloud.metrics import RETENTION_SECONDS, Datum, MetricId, MetricStore
 logger = logging.getLogger("devkit.local")
 
 
+def _moto_time(epoch: float) -> datetime:
+    """UTC without a zone, as moto keeps the datapoints it is sent and compares requests' times."""
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
 class MotoMirror:
     """Writes datapoints into moto's CloudWatch backend, in-process."""
 
@@ -45,7 +50,7 @@ class MotoMirror:
                 datum.metric.name,
                 datum.value,
                 [{"Name": name, "Value": value} for name, value in sorted(datum.metric.dimensions)],
-                datetime.fromtimestamp(datum.timestamp, UTC),
+                _moto_time(datum.timestamp),
                 datum.unit,
             )
             for datum in data
@@ -55,7 +60,7 @@ class MotoMirror:
 
     def prune(self, before: float) -> None:
         """Forget datapoints older than ``before``."""
-        cutoff = datetime.fromtimestamp(before, UTC)
+        cutoff = _moto_time(before)
         backend = self._backend()
         with self._lock:
             backend.metric_data[:] = [datum for datum in backend.metric_data if datum.timestamp >= cutoff]

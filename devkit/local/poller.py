@@ -3,6 +3,7 @@
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,19 @@ class QueueMapping:
     batch_size: int
     batching_window: float
     reports_item_failures: bool
+
+    def describe(self, function_arn: str) -> dict[str, Any]:
+        """The mapping as Lambda's ListEventSourceMappings describes it."""
+        return {
+            "UUID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{function_arn} {self.queue_arn}")),
+            "EventSourceArn": self.queue_arn,
+            "FunctionArn": function_arn,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": int(self.batching_window),
+            "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.reports_item_failures else [],
+            "State": "Enabled",
+            "StateTransitionReason": "USER_INITIATED",
+        }
 
 
 Invoke = Callable[[str, dict[str, Any], str | None], Any]

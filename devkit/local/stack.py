@@ -237,7 +237,9 @@ class LocalStack:
         self._mirror = MotoMirror(ACCOUNT_ID, options.region)
         self.metrics = self.functions.store = MetricStore(on_put=self._mirror)
         self._moto = EndpointServer(
-            options.host, options.aws_port, Endpoint(moto_application(), self.functions, self.hooks)
+            options.host,
+            options.aws_port,
+            Endpoint(moto_application(), self.functions, self.hooks, self._describe_mappings),
         )
         self._moto.start()
         dynamodb, sqs = self._create_resources()
@@ -651,6 +653,22 @@ class LocalStack:
                 )
             )
         return mappings
+
+    def _describe_mappings(self) -> list[dict[str, Any]]:
+        """The event source mappings, as Lambda's ListEventSourceMappings describes them."""
+
+        def arn(reference: str) -> str:
+            return str(self.functions.arn(*self.functions.parse(reference)))
+
+        region, queues = self.options.region, {url: name for name, url in self.queue_urls.items()}
+        described = [poller.mapping.describe(arn(poller.mapping.function)) for poller in self._pollers]
+        for stream in self.streams:
+            mapping = stream.mapping
+            table = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{mapping.table}"
+            queue = queues.get(mapping.on_failure_queue_url or "")
+            on_failure = f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{self.queue_names[queue]}" if queue else None
+            described.append(mapping.describe(arn(mapping.function), f"{table}/stream/local", on_failure))
+        return described
 
     def _reloaded(self, spec: FunctionSpec) -> None:
         logger.info("Code changed: %s restarts on this invocation", spec.logical_id)

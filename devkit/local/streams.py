@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,27 @@ class StreamMapping:
     reports_item_failures: bool = False
     filters: tuple[Mapping[str, Any], ...] = ()
     on_failure_queue_url: str | None = None
+
+    def describe(self, function_arn: str, stream_arn: str, on_failure_arn: str | None) -> dict[str, Any]:
+        """The mapping as Lambda's ListEventSourceMappings describes it."""
+        description: dict[str, Any] = {
+            "UUID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{function_arn} {stream_arn}")),
+            "EventSourceArn": stream_arn,
+            "FunctionArn": function_arn,
+            "StartingPosition": self.starting_position,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": int(self.batching_window),
+            "MaximumRetryAttempts": self.maximum_retry_attempts,
+            "BisectBatchOnFunctionError": self.bisect_on_error,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"] if self.reports_item_failures else [],
+            "State": "Enabled",
+            "StateTransitionReason": "User action",
+        }
+        if self.filters:
+            description["FilterCriteria"] = {"Filters": [{"Pattern": json.dumps(f)} for f in self.filters]}
+        if on_failure_arn is not None:
+            description["DestinationConfig"] = {"OnFailure": {"Destination": on_failure_arn}}
+        return description
 
     @classmethod
     def from_properties(
