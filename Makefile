@@ -68,8 +68,12 @@ security: $(CHECKOV) ## checkov on the application template (as written and expa
 unit: venv ## Unit, handler, template, local-stack and packaging tests, with JUnit and coverage reports
 	$(BIN)/pytest --junitxml=reports/junit.xml --cov --cov-report=xml:reports/coverage.xml --cov-report=term
 
+.PHONY: docs
+docs: venv ## The guides in docs/ as a site in site/ (strict: a broken link or anchor fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 .PHONY: test
-test: lint security unit ## Everything CI runs
+test: lint security docs unit ## Everything CI runs
 
 FUZZ_SECONDS ?= 300
 
@@ -158,4 +162,4 @@ build: venv ## sam build: the functions and the layer for Lambda (arm64)
 
 .PHONY: clean
 clean: ## Remove build output and the virtual environment
-	rm -rf .aws-sam $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache .coverage dist reports
+	rm -rf .aws-sam $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache .coverage dist reports site

@@ -35,7 +35,7 @@ PRECISION_TARGET = 0.995
 # Prices, us-east-1, on-demand. The pricing pages themselves cannot be fetched from here; in 2026-11
 # these were compared with what could be read: Comprehend's units and 3-unit minimum on its
 # pricing page, $0.0001 a unit, Lambda's arm64 rates, DynamoDB's halved on-demand write price
-# and the SnapStart rates (README) in secondary sources quoting AWS. API Gateway, Translate,
+# and the SnapStart rates (docs/configuration.md) in secondary sources quoting AWS. API Gateway, Translate,
 # CloudWatch Logs and PutMetricData are the list prices as last known, not compared again.
 COMPREHEND_UNIT = 0.0001  # $ per 100-character unit of DetectDominantLanguage (batch: the same per text)
 COMPREHEND_MINIMUM_UNITS = 3  # every text is billed at least 3 units

@@ -121,7 +121,7 @@ def test_the_good_token_passes_where_the_bad_ones_do_not(stack: RunningStack) ->
 
 @pytest.mark.parametrize("scheme", ["", "Bearer ", "bearer "])
 def test_the_id_token_is_taken_alone_or_after_the_bearer_scheme(stack: RunningStack, scheme: str) -> None:
-    # The API's contract (README, "The API and its users"): what API Gateway's Cognito authorizer
+    # The API's contract (docs/api.md): what API Gateway's Cognito authorizer
     # takes, pinned against a deployed stack by tests/integration/test_deployed_api.py.
     headers = {"Authorization": scheme + stack.token("erin"), "x-api-key": stack.api_key}
 

@@ -1,4 +1,4 @@
-"""The embedded AWS endpoint, called with the AWS CLI as a developer calls it (README, "The AWS CLI").
+"""The embedded AWS endpoint, called with the AWS CLI as a developer calls it (docs/local-development.md, "The AWS CLI").
 
 Each call is the real ``aws`` command against the running stack, with any credentials.
 """

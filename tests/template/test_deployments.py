@@ -467,10 +467,10 @@ def test_an_unchanged_project_publishes_no_new_version(tmp_path: Path) -> None:
     )
 
 
-def test_the_readme_promises_alarm_rollbacks_only_where_an_alarm_can_evaluate() -> None:
+def test_the_release_guide_promises_alarm_rollbacks_only_where_an_alarm_can_evaluate() -> None:
     # AllAtOnce shifts everything before a one-minute alarm has a datapoint: the hooks guard such a
     # release, the alarms only alert.
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "releases.md").read_text()
     for environment, config in CONFIG_BY_ENVIRONMENT.items():
         (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{environment}` | `")]
         if config.endswith("AllAtOnce"):

@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from devkit.local.gateway import rest_apis
 from store_reply_api.openapi import openapi_document
 
-# What every operation can answer (README, "The API"); the success and the operation's own follow.
+# What every operation can answer (docs/api.md, "The API"); the success and the operation's own follow.
 EVERY_OPERATION = {404, 405, 413, 422, 429, 500, 502, 503, 504}
 OWN = {
     ("post", "/messages"): {201, 400, 401, 403, 415},

@@ -47,7 +47,7 @@ def openapi_document(server_url: str | None = None, version: str = "1.0.0") -> d
                 name="Authorization",
                 in_=APIKeyIn.header,
                 description="A Cognito ID token of the stack's user pool, as it is (no 'Bearer'): "
-                "`make token AS=alice` locally; README, 'Users and tokens'",
+                "`make token AS=alice` locally; docs/api.md, 'Users and tokens'",
             ),
         },
     )
