@@ -1,4 +1,6 @@
-"""The embedded AWS endpoint, called with the AWS CLI as a developer calls it (docs/local-development.md, "The AWS CLI").
+"""The embedded AWS endpoint, called with the AWS CLI as a developer calls it.
+
+As docs/local-development.md ("The AWS CLI") shows them.
 
 Each call is the real ``aws`` command against the running stack, with any credentials.
 """
