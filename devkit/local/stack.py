@@ -592,8 +592,8 @@ class LocalStack:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
                 "LAMBDA_TASK_ROOT": str(code),
+                # The template's LANGUAGE_DETECTION stands; Comprehend's place is the offline stand-in's.
                 "LANGUAGE_SERVICES": "offline",
-                "LANGUAGE_DETECTION": "local",
                 "LANGUAGE_MODEL": str(model_path()),
                 "PYTHONUNBUFFERED": "1",
                 **({"DEVKIT_SEED": str(options.seed)} if options.seed is not None else {}),

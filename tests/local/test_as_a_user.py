@@ -72,6 +72,15 @@ def test_bad_input_is_refused_with_the_field_named(stack: RunningStack) -> None:
     assert bad_token.status == 400
 
 
+def test_a_message_the_local_model_is_unsure_of_is_answered_in_its_language(stack: RunningStack) -> None:
+    # As hybrid does in AWS: 20 characters or more, below the model's confidence threshold, so the
+    # language service (offline, its stand-in) decides.
+    reply = stack.http("GET", "/send?user=gianni&message=ciao%2C%20grazie%20per%20la%20risposta%20veloce")
+
+    assert reply.status == 200, reply.body
+    assert (reply.body["language"], reply.body["translated"]) == ("it", True)
+
+
 def test_unknown_routes_and_methods(stack: RunningStack) -> None:
     unknown = stack.http("GET", "/nowhere")
     wrong_method = stack.http("DELETE", "/messages")

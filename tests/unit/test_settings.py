@@ -36,7 +36,7 @@ def test_reads_the_environment() -> None:
         {**VALID, "LANGUAGE_DETECTION": "fasttext"},
         {**VALID, "LANGUAGE_CONFIDENCE": "0.3"},
         {**VALID, "LANGUAGE_CONFIDENCE": "1.5"},
-        {**VALID, "LANGUAGE_SERVICES": "offline", "LANGUAGE_DETECTION": "hybrid"},
+        {**VALID, "LANGUAGE_SERVICES": "elsewhere"},
     ],
 )
 def test_missing_or_bad_values_fail(broken: dict[str, str]) -> None:
@@ -52,3 +52,6 @@ def test_a_missing_model_file_fails_at_start_unless_only_comprehend_is_used(tmp_
     assert Settings.from_environ({**missing, "LANGUAGE_DETECTION": "comprehend"}).language_detection == (
         "comprehend"
     )
+    # Offline, Comprehend's stand-in is the model itself.
+    with pytest.raises(ValidationError, match="no model file"):
+        Settings.from_environ({**missing, "LANGUAGE_DETECTION": "comprehend", "LANGUAGE_SERVICES": "offline"})

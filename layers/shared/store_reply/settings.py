@@ -20,8 +20,8 @@ class Settings(BaseModel):
     language_services: Literal["aws", "offline"] = Field(
         default="aws",
         alias="LANGUAGE_SERVICES",
-        description="aws: Amazon Translate (and Comprehend); offline: the reply catalogue, no language "
-        "service (local stack)",
+        description="aws: Amazon Translate and Comprehend; offline: the reply catalogue and the local "
+        "model's best guess in Comprehend's place (local stack)",
     )
     language_detection: Literal["comprehend", "hybrid", "local"] = Field(
         default="hybrid",
@@ -58,9 +58,9 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.language_services == "offline" and self.language_detection != "local":
-            raise ValueError("the offline language services have no Comprehend: LANGUAGE_DETECTION=local")
-        if self.language_detection != "comprehend" and not self.language_model.is_file():
+        # The offline stand-in for Comprehend reads the model too.
+        needs_model = self.language_detection != "comprehend" or self.language_services == "offline"
+        if needs_model and not self.language_model.is_file():
             raise ValueError(f"LANGUAGE_MODEL: no model file at {self.language_model}")
         return self
 

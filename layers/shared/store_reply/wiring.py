@@ -65,18 +65,22 @@ def build_service(
     ``identifier`` is a local model already made (and perhaps loaded), to share between services.
     """
     translator: Translator
+    local = identifier or build_identifier(settings)
+    service: LanguageDetector | None = None
     if settings.language_services == "offline":
-        from store_reply.adapters.offline import CatalogueTranslator  # noqa: PLC0415 (never loaded on Lambda)
+        # Never loaded on Lambda.
+        from store_reply.adapters.offline import CatalogueTranslator, ModelLanguageDetector  # noqa: PLC0415
 
         translator = CatalogueTranslator()
+        if settings.language_detection != "local":
+            service = ModelLanguageDetector(local or FastTextLanguageIdentifier(settings.language_model))
     else:
         translator = _TranslatorOnFirstUse(lambda: AmazonTranslator(clients.translate))
-    service: LanguageDetector | None = None
-    if settings.language_detection != "local":
-        service = _DetectorOnFirstUse(lambda: ComprehendLanguageDetector(clients.comprehend))
+        if settings.language_detection != "local":
+            service = _DetectorOnFirstUse(lambda: ComprehendLanguageDetector(clients.comprehend))
     languages = LanguagePolicy(
         settings.language_detection,
-        local=identifier or build_identifier(settings),
+        local=local,
         service=service,
         confidence=settings.language_confidence,
     )
