@@ -16,7 +16,7 @@ from store_reply.settings import Settings
 from store_reply.telemetry import LANGUAGE_DECISION_METRICS
 from store_reply.wiring import build_service
 from store_reply_api.app import create_handler
-from tests.conftest import (
+from tests.support.aws import (
     TABLE_NAME,
     FakeLambdaContext,
     Stubbed,

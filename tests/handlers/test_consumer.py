@@ -14,7 +14,7 @@ from store_reply.settings import Settings
 from store_reply.wiring import build_service
 from store_reply_consumer.app import create_handler
 from store_reply_consumer.batch import QueueConsumer
-from tests.conftest import (
+from tests.support.aws import (
     TABLE_NAME,
     FakeLambdaContext,
     Queues,

@@ -37,8 +37,8 @@ from store_reply_hooks.golden import (
     stored_problems,
 )
 from store_reply_hooks.outcomes import Golden, GoldenEndpoint, GoldenInvocations, GoldenQueue
-from tests.conftest import EVENTS, TABLE_NAME, Queues
 from tests.handlers.test_hooks import CHECK_USER, HOOK_EVENT, InProcess
+from tests.support.aws import EVENTS, TABLE_NAME, Queues
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -41,7 +41,7 @@ from store_reply_hooks.aws import (
 )
 from store_reply_hooks.checks import API_CHECKS, QUEUE_CHECKS
 from store_reply_hooks.hook import CONTROL_CALL_MS, INVOKE_MS, REPORT_MS, TrafficHook
-from tests.conftest import (
+from tests.support.aws import (
     EVENTS,
     REGION,
     TABLE_NAME,

@@ -19,7 +19,7 @@ from store_reply.adapters import snapstart
 from store_reply.adapters.clients import AwsClients, build_clients
 from store_reply_api import app as api
 from store_reply_consumer import app as consumer
-from tests.conftest import TABLE_NAME, load_event
+from tests.support.aws import TABLE_NAME, load_event
 
 ENVIRONMENT = {
     "TABLE_NAME": TABLE_NAME,

@@ -7,17 +7,14 @@ Each test signs in as a user of its own, made in the stack's user pool, and dele
 what it wrote.
 """
 
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import boto3
 import pytest
 
-STACK_NAME = os.environ.get("STACK_NAME", "")
-TEST_ROLE_ARN = os.environ.get("TEST_ROLE_ARN", "")
+from tests.support.deployed import STACK_NAME, TEST_ROLE_ARN, SignedInUser, Stack
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,29 +41,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason="no deployed stack: set STACK_NAME and AWS_REGION"))
 
 
-@dataclass(frozen=True)
-class Stack:
-    outputs: dict[str, str]
-    api_key: str
-
-    def url(self, path: str) -> str:
-        return self.outputs["ApiUrl"].rstrip("/") + path
-
-
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     (description,) = boto3.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
     key = boto3.client("apigateway").get_api_key(apiKey=outputs["ApiKeyId"], includeValue=True)["value"]
     return Stack(outputs, key)
-
-
-@dataclass(frozen=True)
-class SignedInUser:
-    """A user of the stack's pool, signed in: their name, and the ID token to send as Authorization."""
-
-    name: str
-    token: str
 
 
 @pytest.fixture

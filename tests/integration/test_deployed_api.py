@@ -4,8 +4,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.conftest import SignedInUser, Stack
-from tests.support import http
+from tests.support.deployed import SignedInUser, Stack
+from tests.support.http import http
 
 
 def test_a_message_is_answered_stored_and_read_back(stack: Stack, test_user: SignedInUser) -> None:

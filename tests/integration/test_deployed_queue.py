@@ -4,8 +4,8 @@ import json
 
 import boto3
 
-from tests.integration.conftest import SignedInUser, Stack
-from tests.support import eventually, http
+from tests.support.deployed import SignedInUser, Stack
+from tests.support.http import eventually, http
 
 WAIT_SECONDS = 60
 

@@ -15,7 +15,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.local.conftest import RunningStack
+from tests.support.local_stack import RunningStack
 
 UNAUTHORIZED = (401, {"message": "Unauthorized"})
 

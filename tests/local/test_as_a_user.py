@@ -3,8 +3,8 @@
 import json
 from urllib.parse import quote
 
-from tests.local.conftest import RunningStack
-from tests.support import eventually
+from tests.support.http import eventually
+from tests.support.local_stack import RunningStack
 
 FRENCH = {"message": "Bonjour, merci beaucoup pour votre aide"}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.conftest import RunningStack
+from tests.support.local_stack import RunningStack
 
 AWS = Path(sys.executable).with_name("aws")
 STACK = "store-and-reply-local"

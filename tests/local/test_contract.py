@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.local.conftest import RunningStack
+from tests.support.local_stack import RunningStack
 
 SEED = 20261127
 CONFIG = Path(__file__).resolve().parents[2] / "schemathesis.toml"

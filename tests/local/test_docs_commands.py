@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from devkit.template import ROOT
-from tests.local.conftest import RunningStack
+from tests.support.local_stack import RunningStack
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.S | re.M)

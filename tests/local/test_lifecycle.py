@@ -10,8 +10,8 @@ import pytest
 
 from devkit.local.stack import free_port
 from devkit.template import ROOT
-from tests.local.conftest import start_stack
-from tests.support import eventually
+from tests.support.http import eventually
+from tests.support.local_stack import start_stack
 
 
 def test_data_survives_a_restart(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ import pytest
 from devkit.language_model import model_path
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.settings import Settings
-from tests.local.conftest import RunningStack, start_stack
-from tests.support import eventually
+from tests.support.http import eventually
+from tests.support.local_stack import RunningStack, start_stack
 
 SPEED = 20.0
 RAISE = "please-raise-now"

@@ -57,13 +57,26 @@ def test_the_build_rehearses_the_release_against_the_one_in_production_before_pa
 def test_the_build_lints_scans_tests_and_packages_in_order() -> None:
     phases = buildspec("buildspec.yml")["phases"]
 
-    assert phases["pre_build"]["commands"] == ["make lint", "make security", "make unit", "make release-gate"]
+    assert phases["pre_build"]["commands"] == [
+        "make lint",
+        "make security",
+        "make docs",
+        "make unit",
+        "make release-gate",
+    ]
     assert phases["build"]["commands"] == ["make package"]
 
 
 def test_ci_and_the_build_share_the_test_command() -> None:
+    # CI runs make test; the build runs each of its targets, in its order, before the release gate.
+    found = re.search(r"^test: ([a-z ]+) ##", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+    pre_build = buildspec("buildspec.yml")["phases"]["pre_build"]["commands"]
+
     assert "make test" in (ROOT / ".ci/run").read_text()
-    assert re.search(r"^test: lint security unit", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+    assert found is not None
+    assert [f"make {target}" for target in found.group(1).split()] == pre_build[
+        : pre_build.index("make release-gate")
+    ]
 
 
 def test_codebuild_shows_junit_results_and_cobertura_coverage() -> None:

@@ -16,7 +16,7 @@ from store_reply.errors import (
 from store_reply.models import CachedTranslation, Claim, MessageKey, NewMessage, StoredMessage
 from store_reply.replies import ReplyTranslator
 from store_reply.service import StoreAndReply
-from tests.conftest import TABLE_NAME, expect_language
+from tests.support.aws import TABLE_NAME, expect_language
 from tests.unit.fakes import FakeCache, FakeDetector, FakeTranslator, comprehend_only
 
 if TYPE_CHECKING:

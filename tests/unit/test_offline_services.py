@@ -14,7 +14,7 @@ from store_reply.errors import LanguageDetectionFailed, TranslationFailed
 from store_reply.models import DecidedBy, NewMessage
 from store_reply.settings import Settings
 from store_reply.wiring import build_service
-from tests.conftest import TABLE_NAME
+from tests.support.aws import TABLE_NAME
 
 CORPUS = Path(__file__).parent.parent / "data" / "chat_messages.tsv"
 REPLY = "Thank you for your message!"
