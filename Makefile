@@ -45,10 +45,11 @@ format: venv ## Format the code
 	$(BIN)/ruff check --fix .
 
 .PHONY: lint
-lint: venv ## ruff, mypy, cfn-lint (templates as written and expanded), sam validate
+lint: venv ## ruff, mypy, import-linter (the developer kit's layers), cfn-lint (templates as written and expanded), sam validate
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m devkit.lint
 
 CHECKOV := .venv-checkov/bin/checkov
@@ -101,8 +102,8 @@ package: venv ## sam build once, sam package once to ARTIFACT_BUCKET; dist/ hold
 	$(BIN)/sam build
 	$(BIN)/sam package --s3-bucket "$(ARTIFACT_BUCKET)" --s3-prefix store-and-reply \
 		$(if $(ARTIFACT_KMS_KEY),--kms-key-id "$(ARTIFACT_KMS_KEY)") --output-template-file dist/packaged.yaml
-	$(BIN)/python -m devkit.pins dist/packaged.yaml
-	$(BIN)/python -m devkit.package dist/config dist/packaged.yaml
+	$(BIN)/python -m devkit.release.pins dist/packaged.yaml
+	$(BIN)/python -m devkit.release.package dist/config dist/packaged.yaml
 	$(BIN)/python -m store_reply_api.openapi dist/openapi.json
 
 PORT ?= 3000
@@ -127,7 +128,7 @@ APP_STACK_PREFIX ?= store-and-reply
 .PHONY: recover-stack
 recover-stack: venv ## A stack whose first release failed (ROLLBACK_COMPLETE): STACK=<name>, CONFIRM=yes deletes it
 	@test -n "$(STACK)" || { echo "make recover-stack: set STACK"; exit 2; }
-	$(BIN)/python -m devkit.recover '$(STACK)' $(if $(filter yes,$(CONFIRM)),--confirm)
+	$(BIN)/python -m devkit.release.recover '$(STACK)' $(if $(filter yes,$(CONFIRM)),--confirm)
 
 .PHONY: release-gate
 release-gate: venv ## The build's gate: rehearse HEAD over the commit last released to prod (recorded in SSM)

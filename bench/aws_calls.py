@@ -11,7 +11,7 @@ import boto3
 from botocore.client import BaseClient
 from moto import mock_aws
 
-from devkit.resources import create_tables
+from devkit.local.resources import create_tables
 from devkit.template import load_template
 from store_reply.adapters.clients import AwsClients
 from store_reply.settings import Settings

@@ -33,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devkit.language_model import model_path
+from devkit.runtime.language_model import model_path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ENV = ROOT / ".bench" / "lambda-env"

@@ -24,8 +24,8 @@ from bench.aws_calls import DEMO_CALLS_PER_MESSAGE, REPLY, TABLE, Context, count
 from bench.aws_calls_per_message import post
 from bench.language_detection import arguments
 from bench.queue_calls_per_message import batch
-from devkit.language_model import labelled_texts, model_path
-from devkit.resources import create_queues
+from devkit.local.resources import create_queues
+from devkit.runtime.language_model import labelled_texts, model_path
 from devkit.template import load_template
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.sqs import DeadLetterQueue

@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from devkit.language_model import labelled_texts, model_path
+from devkit.runtime.language_model import labelled_texts, model_path
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.detection import SERVICE_MINIMUM_CHARS
 from store_reply.settings import Settings

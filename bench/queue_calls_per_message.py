@@ -17,7 +17,7 @@ import boto3
 from botocore.stub import Stubber
 
 from bench.aws_calls import DEMO_CALLS_PER_MESSAGE, REPLY, Context, counted_aws, settings_and_clients
-from devkit.resources import create_queues
+from devkit.local.resources import create_queues
 from devkit.template import load_template
 from store_reply.adapters.sqs import DeadLetterQueue
 from store_reply.wiring import build_service

@@ -31,7 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from devkit.rehearsal.run import RehearsalOptions, rehearse
+from devkit.rehearsal.plan import RehearsalOptions
+from devkit.rehearsal.run import rehearse
 from devkit.rehearsal.trees import export, revision
 from devkit.template import ROOT
 

@@ -7,8 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devkit.language_model import model_path
-from devkit.resources import create_queues, create_tables, queue_arn
+from devkit.local.resources import create_queues, create_tables, queue_arn
+from devkit.runtime.language_model import model_path
 from devkit.template import load_template
 from tests.support.aws import REGION, TABLE_NAME, FakeLambdaContext, Queues, Stubbed, stubbed
 

@@ -10,11 +10,11 @@ import threading
 import time
 from pathlib import Path
 
-from devkit.cloud.alarms import UnsupportedAlarm
-from devkit.cloud.clock import Clock
-from devkit.local.functions import InvocationFailed
+from devkit.aws.clock import Clock
+from devkit.aws.cloudwatch.alarms import UnsupportedAlarm
+from devkit.aws.cognito.users import LOCAL_PASSWORD, id_token
 from devkit.local.stack import LocalOptions, LocalStack, PortInUse
-from devkit.local.users import LOCAL_PASSWORD, id_token
+from devkit.runtime.functions import InvocationFailed
 from devkit.template import TEMPLATE
 
 DEFAULTS = LocalOptions()

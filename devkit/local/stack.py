@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from devkit.cloud.clock import Clock
-from devkit.cloud.metrics import Datum, MetricId, MetricStore
-from devkit.language_model import model_path
-from devkit.local import gateway
-from devkit.local.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
-from devkit.local.intrinsics import ACCOUNT_ID, LocalResource, Resolver
-from devkit.local.poller import QueueMapping, QueuePoller
-from devkit.local.streams import StreamMapping, StreamPoller
-from devkit.local.tokens import CognitoTokens
-from devkit.resources import create_queues, create_tables, create_user_pools, queue_arn
+from devkit.aws.apigateway import gateway
+from devkit.aws.awslambda.queue_poller import QueueMapping, QueuePoller
+from devkit.aws.awslambda.stream_poller import StreamMapping, StreamPoller
+from devkit.aws.clock import Clock
+from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
+from devkit.aws.cognito.tokens import CognitoTokens
+from devkit.local.resources import create_queues, create_tables, create_user_pools, queue_arn
+from devkit.runtime.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
+from devkit.runtime.language_model import model_path
 from devkit.template import TEMPLATE, Template, code_digest, expand, load_template, resources_of_type
+from devkit.template.intrinsics import ACCOUNT_ID, LocalResource, Resolver
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -215,7 +215,7 @@ class LocalStack:
         self.queue_urls = {
             name: f"{options.aws_endpoint}/{ACCOUNT_ID}/{queue}" for name, queue in queue_names.items()
         }
-        from devkit.cloud.lambda_service import LocalLambda  # noqa: PLC0415
+        from devkit.aws.awslambda.service import LocalLambda  # noqa: PLC0415
 
         self.functions = LocalLambda(
             options.clock,
@@ -227,9 +227,9 @@ class LocalStack:
                 spec, on_restart=self._reloaded, quiet=self.options.quiet_functions
             ),
         )
-        from devkit.cloud.codedeploy import LifecycleHooks  # noqa: PLC0415
-        from devkit.cloud.endpoint import Endpoint, EndpointServer, moto_application  # noqa: PLC0415
-        from devkit.cloud.observability import MotoMirror  # noqa: PLC0415
+        from devkit.aws.cloudwatch.observability import MotoMirror  # noqa: PLC0415
+        from devkit.aws.codedeploy.hooks import LifecycleHooks  # noqa: PLC0415
+        from devkit.aws.endpoint import Endpoint, EndpointServer, moto_application  # noqa: PLC0415
         from devkit.local.state import LocalState  # noqa: PLC0415
 
         self.expanded = expand(self.source, options.parameters, options.region, root=options.template.parent)
@@ -349,7 +349,7 @@ class LocalStack:
 
     def id_token(self, user: str) -> str:
         """An ID token of this stack's user pool for ``user``, signed up first if needed."""
-        from devkit.local.users import id_token  # noqa: PLC0415
+        from devkit.aws.cognito.users import id_token  # noqa: PLC0415
 
         (pool,) = (pool["Ref"] for pool in self.user_pools.values())
         return id_token(self.client("cognito-idp"), self.options.stack_name, user, pool=pool)
@@ -378,7 +378,7 @@ class LocalStack:
 
     def _observe(self, queue_names: Mapping[str, str]) -> None:
         """Metrics of the queues, the template's SSM parameters and alarms, and their evaluation."""
-        from devkit.cloud.observability import AlarmRunner, Periodic, QueueActivity  # noqa: PLC0415
+        from devkit.aws.cloudwatch.observability import AlarmRunner, Periodic, QueueActivity  # noqa: PLC0415
 
         options, clock = self.options, self.options.clock
         resolver = self.resolver()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from moto.dynamodb.models import dynamodb_backends
 from moto.sqs.models import sqs_backends
 
-from devkit.local.intrinsics import ACCOUNT_ID
+from devkit.template.intrinsics import ACCOUNT_ID
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devkit.rehearsal.run import RehearsalOptions, rehearse
+from devkit.rehearsal.plan import RehearsalOptions
+from devkit.rehearsal.run import rehearse
 from devkit.rehearsal.trees import WORKING_TREE, ExportFailed, export
 from devkit.template import ROOT
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from devkit.cloud.clock import Clock
+from devkit.aws.clock import Clock
 
 HOOK_TIMEOUT = 3600.0  # seconds CodeDeploy waits for a hook's report
 ALARM_POLL = 10.0  # seconds between alarm polls

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from devkit.rehearsal.run import RehearsalOptions, Result
+    from devkit.rehearsal.plan import RehearsalOptions, Result
 
 WIDTH, HEIGHT, PAD = 760, 170, 36
 COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea"]

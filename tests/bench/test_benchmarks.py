@@ -12,7 +12,7 @@ import pytest
 
 from bench import cold_start
 from bench.aws_calls_per_message import LANGUAGES
-from devkit.language_model import labelled_texts
+from devkit.runtime.language_model import labelled_texts
 from devkit.template import ROOT
 
 EVALUATION = ROOT / "tests" / "data" / "language_evaluation.tsv"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.stub import Stubber
 
-from devkit.language_model import model_path
+from devkit.runtime.language_model import model_path
 from store_reply.adapters.clients import AwsClients
 from store_reply.settings import Settings
 from store_reply.telemetry import LANGUAGE_DECISION_METRICS

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from devkit.sqs import lambda_event
+from devkit.aws.sqs.events import lambda_event
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.sqs import DeadLetterQueue
 from store_reply.models import Rejection

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from devkit.language_model import model_path
+from devkit.runtime.language_model import model_path
 from store_reply.adapters.clients import AwsClients
 from store_reply.adapters.dynamodb import DynamoMessageStore, user_partition
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
@@ -299,7 +299,7 @@ def test_through_the_deployed_api_the_check_user_signed_in_by_the_check_client_i
 def test_through_the_real_queue_the_golden_messages_are_watched_for_until_stored(
     dynamodb: "DynamoDBClient", queues: Queues, offline_consumer: InProcess
 ) -> None:
-    from devkit.sqs import lambda_event  # noqa: PLC0415
+    from devkit.aws.sqs.events import lambda_event  # noqa: PLC0415
 
     def deliver(_: float) -> None:  # the event source mapping, between two reads of the table
         received = queues.client.receive_message(
@@ -316,7 +316,7 @@ def test_through_the_real_queue_the_golden_messages_are_watched_for_until_stored
 def test_the_real_queue_refuses_the_check_user_without_the_deployment_check_mark(
     dynamodb: "DynamoDBClient", queues: Queues, offline_consumer: InProcess, lambda_context: Any
 ) -> None:
-    from devkit.sqs import lambda_event  # noqa: PLC0415
+    from devkit.aws.sqs.events import lambda_event  # noqa: PLC0415
 
     queues.client.send_message(
         QueueUrl=queues.url, MessageBody=json.dumps({"user": CHECK_USER, "message": GOLDEN[0].message})

@@ -7,7 +7,14 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from devkit.local.gateway import MAX_PAYLOAD_BYTES, RestApi, handle, proxy_event, proxy_response, rest_apis
+from devkit.aws.apigateway.gateway import (
+    MAX_PAYLOAD_BYTES,
+    RestApi,
+    handle,
+    proxy_event,
+    proxy_response,
+    rest_apis,
+)
 from devkit.template import expand
 
 

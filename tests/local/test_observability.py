@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from devkit.language_model import model_path
+from devkit.runtime.language_model import model_path
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.settings import Settings
 from tests.support.http import eventually

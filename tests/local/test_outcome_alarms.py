@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from devkit.cloud.clock import Clock
+from devkit.aws.clock import Clock
 from devkit.local.stack import LocalOptions, LocalStack, free_port
-from devkit.rehearsal.run import Traffic
+from devkit.rehearsal.load import Traffic
 from devkit.rehearsal.trees import export
 
 SPEED = 20.0  # slow enough for the minimum samples under a full test run's load

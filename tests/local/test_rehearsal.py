@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from devkit.rehearsal.run import RehearsalOptions, Result, rehearse
+from devkit.rehearsal.plan import RehearsalOptions, Result
+from devkit.rehearsal.run import rehearse
 from devkit.rehearsal.trees import export
 
 SPEED = 60.0

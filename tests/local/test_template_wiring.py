@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from devkit.local.gateway import rest_apis
+from devkit.aws.apigateway.gateway import rest_apis
 from devkit.local.stack import LocalOptions, LocalStack, free_port, running
 from devkit.template import expand, load_template, resources_of_type
 

@@ -14,9 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from devkit.deployed import DeployedStack
-from devkit.iam import Request, handler_permissions, is_known, listed, matches_format, resource_formats
+from devkit.release.iam import (
+    Request,
+    handler_permissions,
+    is_known,
+    listed,
+    matches_format,
+    resource_formats,
+)
 from devkit.template import ROOT, expand, load_template
+from devkit.template.deployed import DeployedStack
 
 PIPELINE_STACK = "store-and-reply-pipeline"
 PIPELINE_PARAMETERS = {

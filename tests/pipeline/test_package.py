@@ -13,7 +13,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from devkit.local.stack import free_port
-from devkit.pins import CODE_PROPERTIES, unpinned
+from devkit.release.pins import CODE_PROPERTIES, unpinned
 from devkit.template import ROOT, expand, load_template, resources_of_type
 
 BUCKET = "store-and-reply-artifacts-test"

@@ -1,7 +1,7 @@
 """Release integrity, class by class: each test fails when its class of pipeline fault comes back.
 
-Every request is decided by devkit.iam as IAM decides it, against the pipeline's resources as
-CloudFormation names them (devkit.deployed).
+Every request is decided by devkit.release.iam as IAM decides it, against the pipeline's resources as
+CloudFormation names them (devkit.template.deployed).
 """
 
 import fnmatch
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from devkit.deployed import ACCOUNT, DeployedStack
-from devkit.iam import Request, decide, listed
-from devkit.package import STATEFUL_TYPES, write_configurations
+from devkit.release.iam import Request, decide, listed
+from devkit.release.package import STATEFUL_TYPES, write_configurations
 from devkit.template import expand, load_template
+from devkit.template.deployed import ACCOUNT, DeployedStack
 from tests.pipeline.permissions import (
     application_stack,
     needs,

@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 
+from devkit.aws.cognito.users import id_token
 from devkit.local.stack import free_port
-from devkit.local.users import id_token
 from devkit.template import ROOT
 from tests.support.http import Reply, http
 

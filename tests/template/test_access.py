@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from devkit.deployed import DeployedStack
-from devkit.local.gateway import rest_apis
+from devkit.aws.apigateway.gateway import rest_apis
+from devkit.template.deployed import DeployedStack
 
 SIGNED_IN_ROUTES = {("post", "/messages"), ("get", "/messages/me"), ("get", "/messages/{user}")}
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devkit.local.intrinsics import Resolver
 from devkit.template import ROOT, expand, load_template, resources_of_type
+from devkit.template.intrinsics import Resolver
 from store_reply.adapters.dynamodb import user_partition
 from store_reply.deployment_checks import check_user
 from store_reply_hooks.hook import CONTROL_CALL_MS, INVOKE_MS, REPORT_MS

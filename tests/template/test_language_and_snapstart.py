@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from devkit.local.intrinsics import Resolver
-from devkit.package import template_configuration
+from devkit.release.package import template_configuration
 from devkit.template import expand
+from devkit.template.intrinsics import Resolver
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE_FUNCTIONS = ("ApiFunction", "QueueConsumerFunction")

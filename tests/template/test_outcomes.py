@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from devkit.local.streams import matches
+from devkit.aws.awslambda.stream_poller import matches
 from devkit.template import resources_of_type
 
 GROUPS = {"ApiFunction": "Api", "QueueConsumerFunction": "Consumer"}

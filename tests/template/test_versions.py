@@ -3,7 +3,7 @@
 CodeDeploy releases a function by moving its live alias to a new version, and SAM publishes a
 version only when the version's logical id changes. SAM derives that id from the function's
 properties as written, where a parameter is only its name, so the template names versions by the
-digest `make package` writes per environment (devkit/package.py) instead.
+digest `make package` writes per environment (devkit/release/package.py) instead.
 """
 
 import copy
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from samcli.cli.types import CfnParameterOverridesType
 
-from devkit.package import VERSION_DIGESTS, version_digests
+from devkit.release.package import VERSION_DIGESTS, version_digests
 from devkit.template import ROOT, expand, resources_of_type
 
 REGION, STACK = "us-east-1", "store-and-reply-prod"

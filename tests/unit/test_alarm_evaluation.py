@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from devkit.cloud.alarms import AlarmSpec, UnsupportedAlarm, decide, evaluate
-from devkit.cloud.metrics import Datum, MetricId, MetricStore, low_sample_count, statistic
+from devkit.aws.cloudwatch.alarms import AlarmSpec, UnsupportedAlarm, decide, evaluate
+from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore, low_sample_count, statistic
 
 ERRORS = MetricId.of("AWS/Lambda", "Errors", {"FunctionName": "api"})
 NOW = 1_800_000_030.0  # 30 s into a minute

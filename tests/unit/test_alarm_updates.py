@@ -12,9 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devkit.cloud.clock import Clock
-from devkit.cloud.metrics import Datum, MetricId, MetricStore
-from devkit.cloud.observability import AlarmRunner
+from devkit.aws.clock import Clock
+from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
+from devkit.aws.cloudwatch.observability import AlarmRunner
 
 ERRORS = MetricId.of("AWS/Lambda", "Errors", {"FunctionName": "api", "ExecutedVersion": "1"})
 

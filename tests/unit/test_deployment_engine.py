@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from devkit.cloud.clock import Clock
+from devkit.aws.clock import Clock
 from devkit.rehearsal.engine import (
     HOOK_TIMEOUT,
     AlarmPollFailure,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from devkit.language_model import model_path
+from devkit.runtime.language_model import model_path
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.detection import SERVICE_MINIMUM_CHARS, LanguageDecision, LanguagePolicy
 from store_reply.models import UNDETERMINED_LANGUAGE, DecidedBy, NewMessage

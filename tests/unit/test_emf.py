@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from devkit.cloud.emf import InvalidEmf, parse, read_lines
-from devkit.cloud.metrics import MetricId
+from devkit.aws.cloudwatch.emf import InvalidEmf, parse, read_lines
+from devkit.aws.cloudwatch.metrics import MetricId
 
 AT = 1_800_000_000.0
 

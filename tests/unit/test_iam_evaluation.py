@@ -1,4 +1,4 @@
-"""devkit.iam.decide against the rules of IAM's documentation it reproduces.
+"""devkit.release.iam.decide against the rules of IAM's documentation it reproduces.
 
 - Policy evaluation logic: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 - Condition operators: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devkit.iam import Request, UnsupportedPolicy, decide, matches_format, resource_formats
+from devkit.release.iam import Request, UnsupportedPolicy, decide, matches_format, resource_formats
 
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:orders"
 

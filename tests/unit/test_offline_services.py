@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.language_model import labelled_texts, model_path
+from devkit.runtime.language_model import labelled_texts, model_path
 from store_reply.adapters.clients import build_clients
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
 from store_reply.adapters.offline import CatalogueTranslator, ModelLanguageDetector

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from devkit.pins import UnpinnedCode, pin, unpinned
+from devkit.release.pins import UnpinnedCode, pin, unpinned
 
 
 def packaged(*, layer: Any = "s3://artifacts/store-and-reply/layer-md5") -> dict[str, Any]:

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from devkit.recover import Orphan, orphans, recover
+from devkit.release.recover import Orphan, orphans, recover
 
 STACK = "store-and-reply-staging"
 TABLE = "store-and-reply-staging-MessagesTable-ABC"

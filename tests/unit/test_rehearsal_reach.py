@@ -1,7 +1,7 @@
 """A rehearsal judges a canary only if its load reached both versions while traffic was split."""
 
 from devkit.rehearsal.engine import Event
-from devkit.rehearsal.run import canary_windows, unreached
+from devkit.rehearsal.load import canary_windows, unreached
 
 
 def shifted(at: float, function: str, weight: float) -> Event:

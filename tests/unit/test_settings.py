@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from devkit.language_model import model_path
+from devkit.runtime.language_model import model_path
 from store_reply.settings import Settings
 
 VALID = {

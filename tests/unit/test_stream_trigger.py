@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from devkit.local.streams import StreamMapping, StreamPoller, matches
+from devkit.aws.awslambda.stream_poller import StreamMapping, StreamPoller, matches
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-12-02T00:00:00.000"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from devkit.cloud.clock import Clock
+from devkit.aws.clock import Clock
 
 logger = logging.getLogger("devkit.local")
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from devkit.cloud import metric_math
-from devkit.cloud.metrics import (
+from devkit.aws.cloudwatch import metric_math
+from devkit.aws.cloudwatch.metrics import (
     NAMED_STATISTICS,
     MetricId,
     MetricStore,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from devkit.cloud.clock import Clock
-from devkit.sqs import lambda_event
+from devkit.aws.clock import Clock
+from devkit.aws.sqs.events import lambda_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

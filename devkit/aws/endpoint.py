@@ -16,8 +16,14 @@ from urllib.parse import parse_qs, unquote
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from devkit.cloud.codedeploy import CodeDeployError, LifecycleHooks
-from devkit.cloud.lambda_service import LATEST, FunctionNotFound, InvalidParameter, LocalFunction, LocalLambda
+from devkit.aws.awslambda.service import (
+    LATEST,
+    FunctionNotFound,
+    InvalidParameter,
+    LocalFunction,
+    LocalLambda,
+)
+from devkit.aws.codedeploy.hooks import CodeDeployError, LifecycleHooks
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

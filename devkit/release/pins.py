@@ -7,7 +7,7 @@ other bytes to production. Every ``CodeUri`` and ``ContentUri`` becomes ``Bucket
 ``Version`` (SAM passes the version on as ``S3ObjectVersion``): the stacks read exactly the objects
 the build uploaded, whatever is written after.
 
-Run after ``sam package``: ``python -m devkit.pins dist/packaged.yaml`` (S3 credentials and
+Run after ``sam package``: ``python -m devkit.release.pins dist/packaged.yaml`` (S3 credentials and
 endpoint from the environment, as the AWS CLI takes them).
 """
 
@@ -89,5 +89,5 @@ if __name__ == "__main__":
     try:
         pin_file(Path(sys.argv[1]), _s3_version_of())
     except UnpinnedCode as error:
-        sys.exit(f"devkit.pins: {error}")
+        sys.exit(f"devkit.release.pins: {error}")
     print(f"pinned the code of {sys.argv[1]} to its object versions")

@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devkit.cloud.clock import Clock
-from devkit.cloud.emf import read_lines
-from devkit.cloud.metrics import Datum, MetricId, MetricStore
-from devkit.local.functions import FunctionRunner, FunctionSpec, Outcome
+from devkit.aws.clock import Clock
+from devkit.aws.cloudwatch.emf import read_lines
+from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
+from devkit.runtime.functions import FunctionRunner, FunctionSpec, Outcome
 
 logger = logging.getLogger("devkit.local")
 LATEST = "$LATEST"

@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from devkit.local.intrinsics import offline_resolver
 from devkit.template import Template, resources_of_type
+from devkit.template.intrinsics import offline_resolver
 
 ANY = "x-amazon-apigateway-any-method"
 logger = logging.getLogger(__name__)

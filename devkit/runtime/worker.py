@@ -1,6 +1,6 @@
 """One function's execution environment: a process with the function's own environment variables.
 
-Started by ``functions.FunctionRunner`` as ``python -m devkit.local.worker FD HANDLER``, FD being its
+Started by ``functions.FunctionRunner`` as ``python -m devkit.runtime.worker FD HANDLER``, FD being its
 end of a socket pair to the local stack; imports the handler
 once (its cold start), then runs one invocation at a time, as a Lambda execution environment does.
 What the handler prints is echoed and also returned with the result, so the stack can read its

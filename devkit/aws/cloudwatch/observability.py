@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from devkit.cloud.alarms import AlarmSpec, Evaluation, State, evaluate
-from devkit.cloud.clock import Clock
-from devkit.cloud.metrics import RETENTION_SECONDS, Datum, MetricId, MetricStore
+from devkit.aws.clock import Clock
+from devkit.aws.cloudwatch.alarms import AlarmSpec, Evaluation, State, evaluate
+from devkit.aws.cloudwatch.metrics import RETENTION_SECONDS, Datum, MetricId, MetricStore
 
 logger = logging.getLogger("devkit.local")
 

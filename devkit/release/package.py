@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from devkit.local.intrinsics import LocalResource, Resolver
 from devkit.template import ROOT, Template, expand, load_template
+from devkit.template.intrinsics import LocalResource, Resolver
 
 ENVIRONMENTS = {"dev": "default", "staging": "staging", "prod": "prod"}
 # What holds users' data or the keys to it: a release may change them in place, never replace or
@@ -205,7 +205,7 @@ def write_configurations(
 
 
 if __name__ == "__main__":
-    # python -m devkit.package <folder> [packaged template]
+    # python -m devkit.release.package <folder> [packaged template]
     packaged_template = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     for path in write_configurations(Path(sys.argv[1]), packaged_path=packaged_template):
         print(f"wrote {path}")

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from devkit.cloud.metrics import Datum, MetricId
+from devkit.aws.cloudwatch.metrics import Datum, MetricId
 
 logger = logging.getLogger("devkit.local")
 

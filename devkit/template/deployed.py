@@ -3,7 +3,7 @@
 Every resource gets the physical name CloudFormation gives it (its name property, resolved, or a
 generated ``<stack>-<LogicalId>-<SUFFIX>``), what ``Ref`` and ``Fn::GetAtt`` return, and the ARNs
 IAM authorizes its API calls against. Policies resolved against this model can be evaluated
-(devkit.iam) as IAM would evaluate them for that stack.
+(devkit.release.iam) as IAM would evaluate them for that stack.
 """
 
 import uuid
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from devkit.local.intrinsics import LocalResource, Resolver, UnresolvedReference
+from devkit.template.intrinsics import LocalResource, Resolver, UnresolvedReference
 
 ACCOUNT = "123456789012"
 SUFFIX = "ABCDEF123456"  # CloudFormation appends a random suffix to the names it generates

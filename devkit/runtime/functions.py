@@ -151,7 +151,7 @@ class FunctionRunner:
             "PYTHONPATH": os.pathsep.join(str(path) for path in self.spec.code_paths),
         }
         self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "devkit.local.worker", str(theirs.fileno()), self.spec.handler],
+            [sys.executable, "-m", "devkit.runtime.worker", str(theirs.fileno()), self.spec.handler],
             env=environment,
             pass_fds=[theirs.fileno()],
             stdout=subprocess.DEVNULL if self._quiet else None,

@@ -5,14 +5,13 @@ import hashlib
 import json
 import logging
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 ARTIFACT_BUCKET = "store-and-reply-artifacts"
 
@@ -101,7 +100,3 @@ def table_definitions(template: Template) -> dict[str, dict[str, Any]]:
 def write_expanded(path: Path, template: Path = TEMPLATE) -> None:
     """Write the expanded template as JSON, for the linters and scanners that read files."""
     path.write_text(json.dumps(expand(load_template(template)), indent=1, default=str))
-
-
-if __name__ == "__main__":
-    write_expanded(Path(sys.argv[1]))

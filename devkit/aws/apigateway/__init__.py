@@ -1,0 +1,1 @@
+"""API Gateway (REST): routes, authorizers, proxy and mock integrations, gateway responses."""

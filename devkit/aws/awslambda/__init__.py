@@ -1,0 +1,1 @@
+"""Lambda: versions, aliases and weighted routing, invocations and their metrics, event source mappings."""

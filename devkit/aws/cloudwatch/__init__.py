@@ -1,0 +1,1 @@
+"""CloudWatch: metrics kept as CloudWatch keeps them, metric math, alarm evaluation, EMF."""

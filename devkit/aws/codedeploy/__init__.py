@@ -1,0 +1,1 @@
+"""CodeDeploy: the lifecycle hooks' status call."""

@@ -1,0 +1,1 @@
+"""Cognito: the local pool's users and the ID tokens its authorizer verifies."""

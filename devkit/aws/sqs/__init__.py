@@ -1,0 +1,1 @@
+"""SQS: the events Lambda's queue mapping sends."""

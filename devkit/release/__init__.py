@@ -1,0 +1,1 @@
+"""Release tooling: packaging with version digests and pins, stack recovery, IAM evaluation."""
