@@ -92,6 +92,17 @@ def test_unknown_routes_and_methods(stack: RunningStack) -> None:
     assert wrong_method.headers["Allow"] == "POST"
 
 
+def test_another_method_with_any_body_is_a_405_and_an_unknown_media_type_a_415(stack: RunningStack) -> None:
+    # As API Gateway answers through the mock: a template for each common media type, no
+    # passthrough for the others (a raw body would leave the mock without a status code: a 500).
+    text = stack.http("PUT", "/messages", "hello", headers={"Content-Type": "text/plain"})
+    pdf = stack.http("PUT", "/messages", "%PDF-1.7", headers={"Content-Type": "application/pdf"})
+
+    assert (text.status, text.headers["Allow"]) == (405, "POST")
+    assert pdf.status == 415
+    assert pdf.body == {"message": "Unsupported media type: send application/json"}
+
+
 def test_openapi_and_swagger_ui(stack: RunningStack) -> None:
     document = stack.http("GET", "/openapi.json").body
 

@@ -42,6 +42,7 @@ def mock_answer(api: RestApi, method: str, path: str) -> tuple[int, dict[str, st
     assert isinstance(operation.integration, MockAnswer), f"{method} {path} invokes {operation.integration}"
     request = Request(EnvironBuilder(method=method, path=path).get_environ())
     response = operation.integration.render(request, path, api.stage)
+    assert response is not None, f"{method} {path}: the mock has no template for the request"
     return response.status_code, dict(response.headers), response.get_data(as_text=True)
 
 
@@ -131,3 +132,42 @@ def test_every_stack_update_redeploys_the_api(monkeypatch: pytest.MonkeyPatch) -
         return set(resources_of_type(expanded, "AWS::ApiGateway::Deployment"))
 
     assert deployment(1_800_000_000.0, "enabled").isdisjoint(deployment(1_800_000_001.0, "disabled"))
+
+
+@pytest.mark.parametrize(
+    "media_type", [None, "application/json", "text/plain", "application/x-www-form-urlencoded"]
+)
+def test_a_mock_answers_whatever_the_body_s_media_type(media_type: str | None) -> None:
+    # Without a request template for its media type, a mock gets the raw body, finds no status code
+    # in it and answers 500: every type a client commonly sends has one.
+    api, _ = the_api("prod")
+    (resource,) = [resource for resource in api.resources if resource.path == "/messages"]
+    mock = resource.operations["ANY"].integration
+    assert isinstance(mock, MockAnswer)
+    headers = [("Content-Type", media_type)] if media_type else []
+    request = Request(EnvironBuilder(method="PUT", path="/messages", headers=headers, data="x").get_environ())
+
+    assert mock.passthrough == "NEVER"  # any other type: API Gateway's 415, never a 500
+    answer = mock.render(request, "/messages", api.stage)
+    assert answer is not None
+    assert answer.status_code == 405
+
+
+def test_every_security_requirement_names_a_declared_scheme(expanded: dict[str, Any]) -> None:
+    # SAM's MergeDefinitions keeps the routes' api_key requirement and drops the scheme: API
+    # Gateway then ignores or refuses the key requirement (API keys with OpenAPI need api_key
+    # defined in the security schemes).
+    body = expanded["Resources"]["StoreAndReplyApi"]["Properties"]["Body"]
+    schemes = body["components"]["securitySchemes"]
+    named = {
+        name
+        for methods in body["paths"].values()
+        for operation in methods.values()
+        if isinstance(operation, dict)
+        for requirement in operation.get("security", [])
+        for name in requirement
+    }
+
+    assert named == {"api_key", "UserPoolAuthorizer"}
+    assert named <= set(schemes)
+    assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}

@@ -32,11 +32,14 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's REST payload quota
 
 @dataclass(frozen=True)
 class MockAnswer:
-    """A mock integration's default integration response: status, static headers, body template."""
+    """A mock integration: the media types it has a request template for, and its default
+    integration response (status, static headers, body template)."""
 
     status: int
     headers: Mapping[str, str]
     template: str
+    media_types: frozenset[str] = frozenset({"application/json"})
+    passthrough: str = "WHEN_NO_MATCH"
 
     @classmethod
     def of(cls, integration: Mapping[str, Any]) -> "MockAnswer":
@@ -48,9 +51,20 @@ class MockAnswer:
             if value.startswith("'")
         }
         template = response.get("responseTemplates", {}).get("application/json", "")
-        return cls(int(response["statusCode"]), headers, template)
+        return cls(
+            int(response["statusCode"]),
+            headers,
+            template,
+            frozenset(integration.get("requestTemplates", {})),
+            str(integration.get("passthroughBehavior", "when_no_match")).upper(),
+        )
 
-    def render(self, request: Request, resource_path: str, stage: str) -> Response:
+    def render(self, request: Request, resource_path: str, stage: str) -> Response | None:
+        """The mock's answer; None where API Gateway answers itself instead (415, or the 500 of a
+        raw body passed to a mock that cannot read a status code from it)."""
+        media_type = (request.mimetype or "application/json").lower()  # none: API Gateway's default
+        if media_type not in self.media_types:
+            return None
         body = (
             self.template.replace("$context.httpMethod", request.method)
             .replace("$context.resourcePath", resource_path)
@@ -338,6 +352,15 @@ def handle(
     return response
 
 
+def _mock(api: RestApi, mock: MockAnswer, request: Request, resource_path: str) -> Response:
+    answer = mock.render(request, resource_path, api.stage)
+    if answer is not None:
+        return answer
+    if mock.passthrough == "NEVER":
+        return gateway_response(api, "UNSUPPORTED_MEDIA_TYPE", request, (415, "Unsupported Media Type"))
+    return json_response(500, {"message": "Internal server error"})
+
+
 def _handle(  # noqa: PLR0911 (one return per answer API Gateway gives)
     api: RestApi,
     request: Request,
@@ -374,7 +397,7 @@ def _handle(  # noqa: PLR0911 (one return per answer API Gateway gives)
     if operation.api_key_required and api_key != expected_key:
         return gateway_response(api, "INVALID_API_KEY", request, (403, "Forbidden"))
     if isinstance(operation.integration, MockAnswer):
-        return operation.integration.render(request, resource.path, api.stage)
+        return _mock(api, operation.integration, request, resource.path)
     key = api_key if operation.api_key_required else None
     event = proxy_event(request, api, resource, parameters, key, claims=claims)
     called = time.monotonic()
