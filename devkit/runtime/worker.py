@@ -348,15 +348,18 @@ def main() -> None:
             else None,
         )
         output.take()
+        started = time.monotonic()
         try:
             result = handler(request["event"], context)
         except Exception:  # noqa: BLE001 (a handler error is the invocation's result, as on Lambda)
             traceback.print_exc()
             sys.stdout.flush()
-            connection.send({"error": traceback.format_exc(), "logs": output.take()})
+            ran_ms = (time.monotonic() - started) * 1000
+            connection.send({"error": traceback.format_exc(), "logs": output.take(), "ran_ms": ran_ms})
             continue
+        ran_ms = (time.monotonic() - started) * 1000
         sys.stdout.flush()
-        connection.send({"result": result, "logs": output.take(), "extra_ms": faults.latency})
+        connection.send({"result": result, "logs": output.take(), "ran_ms": ran_ms, "extra_ms": faults.latency})
 
 
 if __name__ == "__main__":

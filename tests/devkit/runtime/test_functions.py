@@ -1,0 +1,60 @@
+"""A local function's Duration is its handler's run, as Lambda reports it."""
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from devkit.runtime.functions import FunctionRunner, FunctionSpec
+
+HANDLER = """
+import time
+
+def handler(event, context):
+    time.sleep(event["seconds"])
+    return {"slept": event["seconds"]}
+"""
+
+
+@pytest.fixture
+def runner(tmp_path: Path):
+    (tmp_path / "sleeper.py").write_text(HANDLER)
+    spec = FunctionSpec(
+        logical_id="Sleeper",
+        name="sleeper",
+        handler="sleeper.handler",
+        timeout=10,
+        memory=128,
+        environment={
+            "AWS_LAMBDA_FUNCTION_NAME": "sleeper",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_REGION": "eu-west-1",
+        },
+        code_paths=[tmp_path],
+    )
+    runner = FunctionRunner(spec, quiet=True)
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+def test_duration_is_the_handlers_run(runner: FunctionRunner) -> None:
+    outcome = runner.run({"seconds": 0.2})
+
+    assert outcome.result == {"slept": 0.2}
+    assert 200 <= outcome.milliseconds < 400
+
+
+def test_waiting_for_a_busy_worker_is_not_duration(runner: FunctionRunner) -> None:
+    # Lambda would run the second request in another execution environment; here it waits for the
+    # worker, and that wait must not look like a slow version to the duration alarms.
+    outcomes = []
+    threads = [threading.Thread(target=lambda: outcomes.append(runner.run({"seconds": 0.3}))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == 3
+    assert all(300 <= outcome.milliseconds < 500 for outcome in outcomes), [o.milliseconds for o in outcomes]
