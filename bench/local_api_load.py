@@ -2,9 +2,11 @@
 
 1. Start-up: from the command (``python -m devkit.local start``, environment already built) to the
    first 200 from ``GET /send``; median of three starts, each with fresh data.
-2. Load: locust, headless, against ``GET /send`` and ``POST /messages``; prints p50, p99 and
-   requests per second for each. Locust runs in its own environment, ``.bench/locust``, built from
-   requirements/bench.txt on first use.
+2. Load: locust, headless, against ``GET /send`` (anonymous) and ``POST /messages`` (as one of
+   USERS users of the stack's pool, signed in before the load starts, as the API requires); prints
+   p50, p99 and requests per second for each, and the failures (any answer but 200 and 201).
+   Locust runs in its own environment, ``.bench/locust``, built from requirements/bench.txt on
+   first use.
 
 Targets on a 2-core machine: p50 <= 20 ms, p99 <= 100 ms, start-up <= 5 s.
 
@@ -13,6 +15,7 @@ Run: .venv/bin/python bench/local_api_load.py [--users 4] [--seconds 30]
 
 import argparse
 import csv
+import json
 import os
 import signal
 import statistics
@@ -23,10 +26,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devkit.local.client import LocalClient
 from devkit.local.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST_ENV = ROOT / ".bench" / "locust"
+USERS = 20
 
 
 def locust() -> Path:
@@ -50,14 +55,14 @@ def locust() -> Path:
     return executable
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    """Start the stack; return the process, its URL and the seconds until the first 200."""
-    api_port = free_port()
+def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], LocalClient, float]:
+    """Start the stack; return the process, a client of it and the seconds until the first 200."""
+    api_port, aws_port = free_port(), free_port()
     url = f"http://127.0.0.1:{api_port}"
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "devkit.local", "start", "--port", str(api_port),
-         "--aws-port", str(free_port()), "--data-dir", str(data_dir)],
+         "--aws-port", str(aws_port), "--data-dir", str(data_dir)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     while time.monotonic() - started < 60:
@@ -65,7 +70,11 @@ def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, float]:
             probe = f"{url}/send?user=bench&message=Thanks%20a%20lot"
             with urllib.request.urlopen(probe, timeout=5) as answer:  # noqa: S310 (our own http URL)
                 if answer.status == 200:
-                    return process, url, time.monotonic() - started
+                    return (
+                        process,
+                        LocalClient(url, f"http://127.0.0.1:{aws_port}"),
+                        time.monotonic() - started,
+                    )
         except OSError:
             time.sleep(0.05)
     process.kill()
@@ -92,15 +101,16 @@ def main() -> None:
             stop(process)
 
     with tempfile.TemporaryDirectory() as data:
-        process, url, _ = start(Path(data))
+        process, client, _ = start(Path(data))
         try:
+            tokens = [client.id_token(f"load-{n}") for n in range(USERS)]
             prefix = Path(data) / "load"
             subprocess.run(  # noqa: S603
                 [executable, "-f", ROOT / "bench/locustfile.py", "--headless", "--only-summary",
                  "-u", str(arguments.users), "-r", str(arguments.users), "-t", f"{arguments.seconds}s",
-                 "--host", url, "--csv", prefix],
+                 "--host", client.api_url, "--csv", prefix],
                 check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                env={**os.environ, "PYTHONWARNINGS": "ignore", "LOAD_TOKENS": json.dumps(tokens)},
             )  # fmt: skip
             rows = list(csv.DictReader((prefix.parent / "load_stats.csv").open()))
         finally:

@@ -1,5 +1,11 @@
-"""Load for bench/local_api_load.py: the two write routes of the API, as many users would send."""
+"""Load for bench/local_api_load.py: the two write routes of the API, as many users would send.
 
+``POST /messages`` is sent as the signed-in users whose ID tokens ``LOAD_TOKENS`` holds (a JSON
+list, signed in by bench/local_api_load.py); ``GET /send`` is anonymous, as the local stack allows.
+"""
+
+import json
+import os
 import random
 
 from locust import HttpUser, between, task
@@ -13,6 +19,9 @@ MESSAGES = [
 ]
 
 
+TOKENS: list[str] = json.loads(os.environ["LOAD_TOKENS"])
+
+
 class Sender(HttpUser):
     wait_time = between(0.01, 0.05)
 
@@ -23,5 +32,6 @@ class Sender(HttpUser):
 
     @task
     def post_message(self) -> None:
-        body = {"user": f"load-{random.randrange(1000)}", "message": random.choice(MESSAGES)}
-        self.client.post("/messages", json=body, name="POST /messages")
+        headers = {"Authorization": random.choice(TOKENS)}
+        body = {"message": random.choice(MESSAGES)}
+        self.client.post("/messages", json=body, headers=headers, name="POST /messages")

@@ -183,13 +183,7 @@ class Endpoint:
         outcome = invocation.outcome
         if outcome.error is not None:
             headers["X-Amz-Function-Error"] = "Unhandled"
-            lines = outcome.error.strip().splitlines()
-            body = {
-                "errorMessage": lines[-1] if lines else "error",
-                "errorType": "Unhandled",
-                "stackTrace": lines,
-            }
-            return _json(200, body, headers)
+            return _json(200, outcome.error_payload(), headers)
         return _json(200, outcome.result, headers)
 
     def _configuration(self, name: str, version: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from devkit.aws.clock import Clock
 from devkit.aws.cloudwatch.alarms import UnsupportedAlarm
-from devkit.aws.cognito.users import LOCAL_PASSWORD, id_token
+from devkit.aws.cognito.users import LOCAL_PASSWORD
+from devkit.local.client import LocalClient
 from devkit.local.stack import LocalOptions, LocalStack, PortInUse
 from devkit.runtime.functions import InvocationFailed
 from devkit.template import TEMPLATE
@@ -99,21 +100,24 @@ def reset(data_dir: Path) -> int:
     return 0
 
 
+def _client(options: LocalOptions) -> LocalClient:
+    return LocalClient(
+        options.api_url, options.aws_endpoint, stack_name=options.stack_name, region=options.region
+    )
+
+
 def send(options: LocalOptions, body: str) -> int:
     """Send one message to the running stack's queue."""
-    stack = LocalStack(options)
-    sqs = stack.client("sqs")
-    url = sqs.get_queue_url(QueueName=f"{options.stack_name}-MessagesQueue")["QueueUrl"]
-    sent = sqs.send_message(QueueUrl=url, MessageBody=body)
-    print(json.dumps({"queue": url, "messageId": sent["MessageId"]}))
+    users = _client(options)
+    url = users.queue_url()
+    print(json.dumps({"queue": url, "messageId": users.send_to_queue(body, url)}))
     return 0
 
 
 def token(options: LocalOptions, user: str, password: str) -> int:
     """Print an ID token for ``user`` from the running stack's user pool (signed up first if needed)."""
-    cognito = LocalStack(options).client("cognito-idp")
     try:
-        print(id_token(cognito, options.stack_name, user, password))
+        print(_client(options).id_token(user, password))
     except Exception as error:  # noqa: BLE001 (the usual cause: nothing runs there)
         print(f"make token: {error} (is the stack running on {options.aws_endpoint}?)", file=sys.stderr)
         return 2

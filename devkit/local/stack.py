@@ -23,8 +23,9 @@ from devkit.aws.awslambda.stream_poller import StreamMapping, StreamPoller
 from devkit.aws.clock import Clock
 from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
 from devkit.aws.cognito.tokens import CognitoTokens
+from devkit.local.client import LocalClient
 from devkit.local.resources import create_queues, create_tables, create_user_pools, queue_arn
-from devkit.runtime.functions import FunctionRunner, FunctionSpec, InvocationFailed, wait_all
+from devkit.runtime.functions import FunctionRunner, FunctionSpec, wait_all
 from devkit.runtime.language_model import model_path
 from devkit.template import TEMPLATE, Template, code_digest, expand, load_template, resources_of_type
 from devkit.template.intrinsics import ACCOUNT_ID, LocalResource, Resolver
@@ -168,6 +169,7 @@ class LocalStack:
         self.api_key = ""
         # The template's user pools and app clients, once made in the embedded endpoint.
         self.user_pools: dict[str, dict[str, str]] = {}
+        self._users: LocalClient | None = None
         self.pool_clients: dict[str, str] = {}
         self.source: Template = {}
         self.expanded: Template = {}
@@ -335,24 +337,28 @@ class LocalStack:
 
     # -- pieces ---------------------------------------------------------------------------------
 
+    @property
+    def users(self) -> LocalClient:
+        """The stack's API and endpoint as its users call them, signed in through its pool."""
+        pool = next((pool["Ref"] for pool in self.user_pools.values()), None)
+        if self._users is None or self._users.pool != pool:
+            options = self.options
+            self._users = LocalClient(
+                options.api_url,
+                options.aws_endpoint,
+                stack_name=options.stack_name,
+                region=options.region,
+                pool=pool,
+            )
+        return self._users
+
     def client(self, service: str) -> Any:
         """A boto3 client for the embedded AWS endpoint."""
-        import boto3  # noqa: PLC0415 (imported while the workers start)
-
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.options.aws_endpoint,
-            region_name=self.options.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 (moto accepts any key)
-        )
+        return self.users.aws(service)
 
     def id_token(self, user: str) -> str:
         """An ID token of this stack's user pool for ``user``, signed up first if needed."""
-        from devkit.aws.cognito.users import id_token  # noqa: PLC0415
-
-        (pool,) = (pool["Ref"] for pool in self.user_pools.values())
-        return id_token(self.client("cognito-idp"), self.options.stack_name, user, pool=pool)
+        return self.users.id_token(user)
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str | None) -> Any:
         """Invoke a function by logical id (its live alias) or ``name:qualifier``; raise on its error."""
@@ -362,9 +368,7 @@ class LocalStack:
         finally:
             if self._state is not None:
                 self._state.changed()
-        if outcome.error is not None:
-            raise InvocationFailed(outcome.error)
-        return outcome.result
+        return outcome.value()
 
     def _invocation_targets(self) -> dict[str, str]:
         """What an integration or mapping names (a function, version or alias), as ``name:qualifier``."""
@@ -601,6 +605,7 @@ class LocalStack:
             yield FunctionSpec(
                 logical_id=name,
                 name=function_name,
+                arn=f"arn:aws:lambda:{options.region}:{ACCOUNT_ID}:function:{function_name}",
                 handler=str(properties["Handler"]),
                 timeout=int(resolver.resolve(properties.get("Timeout", 3))),
                 memory=memory,

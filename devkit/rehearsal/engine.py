@@ -141,7 +141,7 @@ class Event:
 
 
 @dataclass
-class Outcome:
+class DeploymentOutcome:
     """How a deployment ended."""
 
     deployment_id: str
@@ -184,7 +184,7 @@ class Deployment:
     def event(self, kind: str, **detail: Any) -> None:
         self._record(Event(self.clock.now(), self.id, self.plan.function, kind, detail))
 
-    def run(self) -> Outcome:
+    def run(self) -> DeploymentOutcome:
         """Run BeforeAllowTraffic, AllowTraffic and AfterAllowTraffic; stop and roll back on a failure."""
         self.started = self.clock.now()
         self.event("DeploymentStart", configuration=self.plan.configuration)
@@ -197,16 +197,16 @@ class Deployment:
         except _Stop as stop:
             return self._stop(stop.reason)
         self.event("DeploymentSuccess", weight=self.weight)
-        return Outcome(self.id, self.plan.function, "Succeeded")
+        return DeploymentOutcome(self.id, self.plan.function, "Succeeded")
 
-    def _stop(self, reason: str) -> Outcome:
+    def _stop(self, reason: str) -> DeploymentOutcome:
         stopped_at, weight = self.clock.now(), self.weight
         self.event("DeploymentFailure", reason=reason, weight=weight)
         if self.plan.auto_rollback:
             self.ports.shift(self.plan.function, 0.0)
             self.weight = 0.0
             self.event("DeploymentRollback", reason=reason)
-        return Outcome(self.id, self.plan.function, "Failed", reason, weight, stopped_at)
+        return DeploymentOutcome(self.id, self.plan.function, "Failed", reason, weight, stopped_at)
 
     def _check_alarms(self) -> None:
         now = self.clock.now()
@@ -271,9 +271,9 @@ class _Stop(Exception):
         self.reason = reason
 
 
-def run_in_parallel(deployments: Sequence[Deployment]) -> list[Outcome]:
+def run_in_parallel(deployments: Sequence[Deployment]) -> list[DeploymentOutcome]:
     """Run deployment groups at once, as one stack update starts them; outcomes in the same order."""
-    outcomes: list[Outcome | None] = [None] * len(deployments)
+    outcomes: list[DeploymentOutcome | None] = [None] * len(deployments)
 
     def run(index: int) -> None:
         outcomes[index] = deployments[index].run()

@@ -5,8 +5,6 @@ import logging
 import math
 import random
 import threading
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -40,8 +38,6 @@ class Traffic(threading.Thread):
         per_minute: float,
         kind: str,
         seed: int,
-        *,
-        tokens: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(name=f"traffic-{kind}", daemon=True)
         self.stack, self.clock, self.kind = stack, clock, kind
@@ -51,13 +47,15 @@ class Traffic(threading.Thread):
         self.sent = 0
         self.answers: Counter[int | str] = Counter()
         self._stopping = threading.Event()
-        self._sqs = stack.client("sqs") if kind == "queue" else None
-        self._tokens = dict(tokens or {})
+        self._users = stack.users
 
     @classmethod
-    def sign_in(cls, stack: LocalStack) -> dict[str, str]:
-        """An ID token for each of the load's users, signed up once before any sender starts."""
-        return {user: stack.id_token(user) for user in (f"rehearsal-{n}" for n in range(cls.USERS))}
+    def sign_in(cls, stack: LocalStack) -> list[str]:
+        """The load's users, signed up and in once, before any sender starts (their tokens are kept)."""
+        users = [f"rehearsal-{n}" for n in range(cls.USERS)]
+        for user in users:
+            stack.users.id_token(user)
+        return users
 
     def stop(self) -> None:
         self._stopping.set()
@@ -76,22 +74,11 @@ class Traffic(threading.Thread):
             self.sent += 1
 
     def _send(self, user: str, message: str) -> int | str:
-        if self._sqs is not None:
-            self._sqs.send_message(
-                QueueUrl=self.stack.queue_urls["MessagesQueue"],
-                MessageBody=json.dumps({"user": user, "message": message}),
-            )
+        if self.kind == "queue":
+            body = json.dumps({"user": user, "message": message})
+            self._users.send_to_queue(body, self.stack.queue_urls["MessagesQueue"])
             return "queued"
-        request = urllib.request.Request(  # noqa: S310 (the local API on loopback)
-            f"{self.stack.options.api_url}/messages",
-            data=json.dumps({"message": message}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": self._tokens[user]},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                return int(response.status)
-        except urllib.error.HTTPError as error:  # an error answer is what the alarms are for
-            return int(error.code)
+        return self._users.post_message(user, message).status  # an error answer is what the alarms are for
 
 
 def through_alias(

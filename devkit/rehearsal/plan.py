@@ -7,9 +7,9 @@ from typing import Any
 
 from devkit.local.stack import LocalStack
 from devkit.rehearsal.engine import (
+    DeploymentOutcome,
     Event,
     GroupPlan,
-    Outcome,
     traffic_steps,
 )
 from devkit.template import ROOT, Template, resources_of_type
@@ -45,7 +45,7 @@ class Result:
 
     verdict: str  # "Succeeded", "Stopped and rolled back", "First release: OK", "Nothing to deploy", ...
     exit_code: int
-    outcomes: list[Outcome]
+    outcomes: list[DeploymentOutcome]
     events: list[Event]
     samples: list[dict[str, Any]]
     alarm_changes: list[dict[str, Any]]

@@ -65,8 +65,8 @@ class HookThread(threading.Thread):
 
     def run(self) -> None:
         outcome = self.stack.functions.invoke(self.hook, self.event).outcome
-        if outcome.error is not None:
-            self.problems = [outcome.error.strip().splitlines()[-1]]
+        if outcome.error_message is not None:
+            self.problems = [outcome.error_message]
         elif isinstance(outcome.result, dict):
             self.problems = [str(problem) for problem in outcome.result.get("problems", [])]
 

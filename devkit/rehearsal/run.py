@@ -17,9 +17,9 @@ from devkit.aws.clock import Clock
 from devkit.local.stack import LocalOptions, LocalStack, free_port
 from devkit.rehearsal.engine import (
     Deployment,
+    DeploymentOutcome,
     Event,
     GroupPlan,
-    Outcome,
     run_in_parallel,
 )
 from devkit.rehearsal.load import (
@@ -110,12 +110,10 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
         ports = StackPorts(stack)
         say(_plan_text(options, stack, plans))
         senders = 4  # several senders, so the rate holds at high speeds
-        tokens = Traffic.sign_in(stack)
+        Traffic.sign_in(stack)
         traffic = [
             *(
-                Traffic(
-                    stack, clock, options.api_per_minute / senders, "api", options.seed + i, tokens=tokens
-                )
+                Traffic(stack, clock, options.api_per_minute / senders, "api", options.seed + i)
                 for i in range(senders)
             ),
             Traffic(stack, clock, options.queue_per_minute, "queue", options.seed + senders),
@@ -141,7 +139,7 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
         if options.base is None:
             clock.sleep(FIRST_RELEASE_MINUTES * 60)
             firing = [n for n, r in stack.alarms.alarms.items() if r.state == "ALARM"]
-            outcomes: list[Outcome] = []
+            outcomes: list[DeploymentOutcome] = []
             verdict = (
                 "First release: alarms stayed OK"
                 if not firing
@@ -200,7 +198,7 @@ def _run(  # noqa: PLR0917 (the rehearsal's moving parts, passed on)
 
 
 def _verdict(
-    outcomes: Sequence[Outcome],
+    outcomes: Sequence[DeploymentOutcome],
     reach: Mapping[str, Mapping[str, int]],
     events: Sequence[Event],
     stack: LocalStack,

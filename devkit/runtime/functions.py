@@ -25,6 +25,7 @@ class FunctionSpec:
 
     logical_id: str
     name: str
+    arn: str  # unqualified, as Lambda reports the invoked function's ARN
     handler: str
     timeout: int
     memory: int
@@ -52,6 +53,28 @@ class Outcome:
     error: str | None
     logs: list[str]
     milliseconds: float
+
+    @property
+    def error_message(self) -> str | None:
+        """Lambda's ``errorMessage``: the last line of the error's traceback."""
+        if self.error is None:
+            return None
+        lines = self.error.strip().splitlines()
+        return lines[-1] if lines else "error"
+
+    def error_payload(self) -> dict[str, Any]:
+        """The payload Lambda's Invoke answers for a function error (``X-Amz-Function-Error: Unhandled``)."""
+        return {
+            "errorMessage": self.error_message,
+            "errorType": "Unhandled",
+            "stackTrace": (self.error or "").strip().splitlines(),
+        }
+
+    def value(self) -> Any:
+        """The handler's result; ``InvocationFailed`` if it raised, timed out or could not start."""
+        if self.error is not None:
+            raise InvocationFailed(self.error)
+        return self.result
 
 
 class FunctionRunner:
@@ -84,10 +107,7 @@ class FunctionRunner:
 
     def invoke(self, event: Mapping[str, Any], request_id: str | None = None) -> Any:
         """Invoke the handler with ``event``; raise ``InvocationFailed`` as Lambda would report it."""
-        outcome = self.run(event, request_id)
-        if outcome.error is not None:
-            raise InvocationFailed(outcome.error)
-        return outcome.result
+        return self.run(event, request_id).value()
 
     def run(
         self,
@@ -102,6 +122,7 @@ class FunctionRunner:
             "event": event,
             "request_id": request_id,
             "timeout": self.spec.timeout,
+            "function_arn": self.spec.arn,
             "qualifier": qualifier,
             "client_context": dict(client_context) if client_context else None,
         }

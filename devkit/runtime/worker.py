@@ -320,7 +320,6 @@ def main() -> None:
     output = _Tee(sys.stdout)
     sys.stdout = output
     name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-    region = os.environ["AWS_REGION"]
     while True:
         try:
             request = connection.recv()
@@ -333,7 +332,7 @@ def main() -> None:
                 connection.send({"error": traceback.format_exc()})
             continue
         qualifier = request.get("qualifier")
-        invoked = f"arn:aws:lambda:{region}:123456789012:function:{name}"
+        invoked = request["function_arn"]
         context = Context(
             function_name=name,
             function_version=os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
@@ -359,7 +358,8 @@ def main() -> None:
             continue
         ran_ms = (time.monotonic() - started) * 1000
         sys.stdout.flush()
-        connection.send({"result": result, "logs": output.take(), "ran_ms": ran_ms, "extra_ms": faults.latency})
+        reply = {"result": result, "logs": output.take(), "ran_ms": ran_ms, "extra_ms": faults.latency}
+        connection.send(reply)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from devkit.template.intrinsics import LocalResource, Resolver, UnresolvedReference
+from devkit.template.intrinsics import ACCOUNT_ID, LocalResource, Resolver, UnresolvedReference
 
-ACCOUNT = "123456789012"
 SUFFIX = "ABCDEF123456"  # CloudFormation appends a random suffix to the names it generates
 
 NAME_PROPERTY = {
@@ -92,7 +91,7 @@ class DeployedStack:
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         """An ARN of this stack's account (and region)."""
-        return f"arn:aws:{service}:{self.region if region else ''}:{ACCOUNT if account else ''}:{resource}"
+        return f"arn:aws:{service}:{self.region if region else ''}:{ACCOUNT_ID if account else ''}:{resource}"
 
     def references(self, logical_id: str) -> set[str]:
         """The logical ids a resource's properties refer to (Ref, GetAtt and Sub)."""
@@ -160,7 +159,7 @@ class DeployedStack:
                 return Deployed(name, {"Arn": arn, "StreamArn": f"{arn}/stream/x"}, [arn])
             case "AWS::SQS::Queue":
                 arn = self.arn("sqs", name)
-                url = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{name}"
+                url = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
                 return Deployed(url, {"Arn": arn, "QueueName": name, "QueueUrl": url}, [arn])
             case "AWS::SNS::Topic":
                 arn = self.arn("sns", name)

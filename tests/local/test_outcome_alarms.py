@@ -53,9 +53,9 @@ def split(trees: tuple[Path, Path], tmp_path: Path, request: pytest.FixtureReque
     )
     stack.start()
     stack.update_alarms()  # the candidate's alarms, for its version, as the stack update creates them
-    tokens = Traffic.sign_in(stack)
+    Traffic.sign_in(stack)
     load = [
-        *(Traffic(stack, stack.options.clock, 60, "api", seed, tokens=tokens) for seed in range(2)),
+        *(Traffic(stack, stack.options.clock, 60, "api", seed) for seed in range(2)),
         Traffic(stack, stack.options.clock, 120, "queue", 9),
     ]
     for sender in load:

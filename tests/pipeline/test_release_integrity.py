@@ -14,7 +14,8 @@ import pytest
 from devkit.release.iam import Request, decide, listed
 from devkit.release.package import STATEFUL_TYPES, write_configurations
 from devkit.template import expand, load_template
-from devkit.template.deployed import ACCOUNT, DeployedStack
+from devkit.template.deployed import DeployedStack
+from devkit.template.intrinsics import ACCOUNT_ID as ACCOUNT
 from tests.pipeline.permissions import (
     application_stack,
     needs,

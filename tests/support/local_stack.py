@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from devkit.aws.cognito.users import id_token
+from devkit.local.client import LocalClient
 from devkit.local.stack import free_port
 from devkit.template import ROOT
 from tests.support.http import Reply, http
@@ -29,7 +27,7 @@ class RunningStack:
     aws_port: int
     data_dir: Path
     output: list[str] = field(default_factory=list)
-    tokens: dict[str, str] = field(default_factory=dict)  # by user: tokens last an hour
+    local: LocalClient | None = None
 
     @property
     def api(self) -> str:
@@ -39,33 +37,29 @@ class RunningStack:
     def api_key(self) -> str:
         return (self.data_dir / "api-key").read_text().strip()
 
+    @property
+    def users(self) -> LocalClient:
+        """The stack called as its users call it, signed in through its pool (``make token``'s way)."""
+        if self.local is None:
+            self.local = LocalClient(self.api, f"http://127.0.0.1:{self.aws_port}")
+        return self.local
+
     def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
         return http(method, self.api + path, body, headers)
 
     def token(self, user: str) -> str:
         """An ID token for ``user``, signed up in the stack's user pool first, as ``make token`` does."""
-        if user not in self.tokens:
-            self.tokens[user] = id_token(self.client("cognito-idp"), "store-and-reply-local", user)
-        return self.tokens[user]
+        return self.users.id_token(user)
 
     def as_user(self, user: str, *, api_key: bool = False) -> dict[str, str]:
         """The headers of a request signed in as ``user`` (and with the API key)."""
-        return {"Authorization": self.token(user), **({"x-api-key": self.api_key} if api_key else {})}
+        return self.users.headers_of(user, self.api_key if api_key else None)
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=f"http://127.0.0.1:{self.aws_port}",
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        return self.users.aws(service)
 
     def queue_url(self, logical_id: str) -> str:
-        url: str = self.client("sqs").get_queue_url(QueueName=f"store-and-reply-local-{logical_id}")[
-            "QueueUrl"
-        ]
-        return url
+        return self.users.queue_url(logical_id)
 
     def stop(self) -> int:
         """Ctrl-C, as a developer stops it; the exit code."""

@@ -22,7 +22,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from devkit.template import Template, resources_of_type
-from devkit.template.intrinsics import offline_resolver
+from devkit.template.intrinsics import ACCOUNT_ID, offline_resolver
 
 ANY = "x-amazon-apigateway-any-method"
 logger = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def proxy_event(
         "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
-            "accountId": "123456789012",
+            "accountId": ACCOUNT_ID,
             "apiId": "local",
             "resourceId": "local",
             "resourcePath": resource.path,

@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from devkit.runtime.functions import FunctionRunner, FunctionSpec
+from devkit.runtime.functions import FunctionRunner, FunctionSpec, InvocationFailed
 
 HANDLER = """
 import time
 
 def handler(event, context):
+    if "fail" in event:
+        raise ValueError(event["fail"])
     time.sleep(event["seconds"])
     return {"slept": event["seconds"]}
 """
@@ -22,6 +24,7 @@ def runner(tmp_path: Path):
     spec = FunctionSpec(
         logical_id="Sleeper",
         name="sleeper",
+        arn="arn:aws:lambda:eu-west-1:123456789012:function:sleeper",
         handler="sleeper.handler",
         timeout=10,
         memory=128,
@@ -50,7 +53,11 @@ def test_waiting_for_a_busy_worker_is_not_duration(runner: FunctionRunner) -> No
     # Lambda would run the second request in another execution environment; here it waits for the
     # worker, and that wait must not look like a slow version to the duration alarms.
     outcomes = []
-    threads = [threading.Thread(target=lambda: outcomes.append(runner.run({"seconds": 0.3}))) for _ in range(3)]
+
+    def invoke() -> None:
+        outcomes.append(runner.run({"seconds": 0.3}))
+
+    threads = [threading.Thread(target=invoke) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -58,3 +65,14 @@ def test_waiting_for_a_busy_worker_is_not_duration(runner: FunctionRunner) -> No
 
     assert len(outcomes) == 3
     assert all(300 <= outcome.milliseconds < 500 for outcome in outcomes), [o.milliseconds for o in outcomes]
+
+
+def test_a_handler_error_is_reported_as_lambda_reports_it(runner: FunctionRunner) -> None:
+    outcome = runner.run({"fail": "no such user"})
+
+    assert outcome.error_message == "ValueError: no such user"
+    assert outcome.error_payload()["errorType"] == "Unhandled"
+    assert outcome.error_payload()["stackTrace"][0].startswith("Traceback")
+    with pytest.raises(InvocationFailed, match="no such user"):
+        outcome.value()
+    assert runner.run({"seconds": 0}).value() == {"slept": 0}

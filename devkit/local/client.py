@@ -1,0 +1,128 @@
+"""A client of a running local stack, as its users and developers call it.
+
+One way to sign in as a user of the stack's pool, call the API and send to the queue, shared by
+``make token`` and ``make send``, the rehearsal's load, the local tests and the benchmarks.
+"""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from devkit.aws.cognito.users import LOCAL_PASSWORD, id_token
+
+LOCAL_STACK_NAME = "store-and-reply-local"
+LOCAL_REGION = "us-east-1"
+
+
+@dataclass
+class Reply:
+    """An HTTP answer, its body parsed as JSON (``None`` when empty)."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def http(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> Reply:
+    """One request; a string body is sent as it is, anything else as JSON. Any status is returned."""
+    data = (
+        body.encode() if isinstance(body, str) else (json.dumps(body).encode() if body is not None else None)
+    )
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    if data is not None and "Content-Type" not in (headers or {}):
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            raw, status, answer_headers = response.read(), response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        raw, status, answer_headers = error.read(), error.code, dict(error.headers)
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = raw.decode(errors="replace")
+    return Reply(status, answer_headers, parsed)
+
+
+class LocalClient:
+    """The local stack's API and embedded AWS endpoint, called as its users and developers do.
+
+    ``pool`` is the user pool's id where the caller knows it; otherwise it is found by the stack's
+    name. ID tokens are kept per user (they last an hour, longer than any local run needs).
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        aws_endpoint: str,
+        *,
+        stack_name: str = LOCAL_STACK_NAME,
+        region: str = LOCAL_REGION,
+        pool: str | None = None,
+    ) -> None:
+        self.api_url, self.aws_endpoint = api_url.rstrip("/"), aws_endpoint.rstrip("/")
+        self.stack_name, self.region, self.pool = stack_name, region, pool
+        self._tokens: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the embedded endpoint (any credentials do)."""
+        with self._lock:
+            if service not in self._clients:
+                import boto3  # noqa: PLC0415 (only the callers that reach AWS pay for it)
+
+                self._clients[service] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.aws_endpoint,
+                    region_name=self.region,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",  # noqa: S106 (moto accepts any key)
+                )
+            return self._clients[service]
+
+    def id_token(self, user: str, password: str = LOCAL_PASSWORD) -> str:
+        """An ID token for ``user`` from the pool's public app client, signed up first if needed."""
+        if user not in self._tokens:
+            token = id_token(self.aws("cognito-idp"), self.stack_name, user, password, pool=self.pool)
+            with self._lock:
+                self._tokens[user] = token
+        return self._tokens[user]
+
+    def headers_of(self, user: str | None = None, api_key: str | None = None) -> dict[str, str]:
+        """The headers of a request signed in as ``user`` (if any), with the API key (if any)."""
+        return {
+            **({"Authorization": self.id_token(user)} if user else {}),
+            **({"x-api-key": api_key} if api_key else {}),
+        }
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = None,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """A request to the local API, signed in as ``user`` where one is named."""
+        return http(method, self.api_url + path, body, {**self.headers_of(user, api_key), **(headers or {})})
+
+    def post_message(self, user: str, message: str) -> Reply:
+        """``POST /messages`` as ``user``, signed in: what a client of the API sends."""
+        return self.request("POST", "/messages", {"message": message}, user=user)
+
+    def queue_url(self, logical_id: str = "MessagesQueue") -> str:
+        url: str = self.aws("sqs").get_queue_url(QueueName=f"{self.stack_name}-{logical_id}")["QueueUrl"]
+        return url
+
+    def send_to_queue(self, body: str, queue_url: str | None = None) -> str:
+        """Send one message body to the stack's queue (``MessagesQueue`` unless named); its id."""
+        sent = self.aws("sqs").send_message(QueueUrl=queue_url or self.queue_url(), MessageBody=body)
+        message_id: str = sent["MessageId"]
+        return message_id
