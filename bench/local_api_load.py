@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from devkit.local.client import LocalClient
-from devkit.local.stack import free_port
+from devkit.local.options import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST_ENV = ROOT / ".bench" / "locust"

@@ -14,7 +14,8 @@ from devkit.aws.clock import Clock
 from devkit.aws.cloudwatch.alarms import UnsupportedAlarm
 from devkit.aws.cognito.users import LOCAL_PASSWORD
 from devkit.local.client import LocalClient
-from devkit.local.stack import LocalOptions, LocalStack, PortInUse
+from devkit.local.options import LocalOptions, PortInUse
+from devkit.local.stack import LocalStack
 from devkit.runtime.functions import InvocationFailed
 from devkit.template import TEMPLATE
 

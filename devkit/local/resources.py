@@ -1,4 +1,4 @@
-"""The template's tables, queues and user pools, created from their definitions in template.yaml.
+"""The template's tables, queues, user pools and SSM parameters, made as template.yaml defines them.
 
 Tests (on moto) and the local stack use these, so neither keeps a second copy of a key schema,
 a redrive policy or a visibility timeout.
@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from devkit.template import Template, resources_of_type, table_definitions
+from devkit.template.intrinsics import Resolver
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -116,3 +117,18 @@ def create_user_pools(
         )
         clients[name] = made["UserPoolClient"]["ClientId"]
     return pools, clients
+
+
+def put_parameters(ssm: Any, source: Template, resolver: Resolver, api_url: str) -> dict[str, str]:
+    """The template's SSM parameters, resolved; a value naming the REST API is the local API's URL."""
+    apis = resources_of_type(source, "AWS::Serverless::Api")
+    values = {}
+    for parameter in resources_of_type(source, "AWS::SSM::Parameter").values():
+        properties = parameter["Properties"]
+        value = properties["Value"]
+        text = value.get("Fn::Sub", "") if isinstance(value, dict) else ""
+        names_api = isinstance(text, str) and any("${" + name + "}" in text for name in apis)
+        name = str(resolver.resolve(properties["Name"]))
+        values[name] = api_url if names_api else str(resolver.resolve(value))
+        ssm.put_parameter(Name=name, Value=values[name], Type="String", Overwrite=True)
+    return values

@@ -1,164 +1,36 @@
 """The local stack: every piece of template.yaml running on loopback."""
 
 import contextlib
-import json
 import logging
-import os
 import random
-import secrets
-import socket
 import threading
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wrappers import Request, Response
 
 from devkit.aws.apigateway import gateway
-from devkit.aws.awslambda.queue_poller import QueueMapping, QueuePoller
-from devkit.aws.awslambda.stream_poller import StreamMapping, StreamPoller
-from devkit.aws.clock import Clock
-from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
+from devkit.aws.awslambda.queue_poller import QueuePoller
+from devkit.aws.awslambda.stream_poller import StreamPoller
+from devkit.aws.cloudwatch.metrics import MetricStore
 from devkit.aws.cognito.tokens import CognitoTokens
+from devkit.local.api import LocalApi
 from devkit.local.client import LocalClient
-from devkit.local.resources import create_queues, create_tables, create_user_pools, queue_arn
+from devkit.local.functions import changed, function_specs, invocation_targets, with_faults
+from devkit.local.mappings import describe_mappings, queue_mappings, stream_mappings
+from devkit.local.names import LocalNames
+from devkit.local.options import LocalOptions, ensure_free, local_api_key
+from devkit.local.resources import create_queues, create_tables, create_user_pools, put_parameters
 from devkit.runtime.functions import FunctionRunner, FunctionSpec, wait_all
-from devkit.runtime.language_model import model_path
-from devkit.template import TEMPLATE, Template, code_digest, expand, load_template, resources_of_type
-from devkit.template.intrinsics import ACCOUNT_ID, LocalResource, Resolver
+from devkit.template import Template, expand, load_template, resources_of_type
+from devkit.template.intrinsics import ACCOUNT_ID, Resolver
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
 logger = logging.getLogger("devkit.local")
-
-# Variables of the developer's shell that a function may see; everything AWS comes from the stack.
-PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
-DOCS_PAGE = """<!doctype html>
-<html><head><title>Store &amp; Reply API (local)</title>
-<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="/docs/static/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
-</body></html>"""
-
-
-class PortInUse(Exception):
-    """A port the stack needs is taken."""
-
-
-@dataclass(frozen=True)
-class LocalOptions:
-    """Where and how the local stack runs."""
-
-    host: str = "127.0.0.1"
-    api_port: int = 3000
-    aws_port: int = 3001
-    data_dir: Path = TEMPLATE.parent / ".local"
-    template: Path = TEMPLATE
-    region: str = "us-east-1"
-    stack_name: str = "store-and-reply-local"
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    clock: Clock = field(default_factory=Clock)
-    # DEVKIT_FAULTS of a function's live version, by logical id (tests; the rehearsal's candidate).
-    faults: Mapping[str, str] = field(default_factory=dict)
-    alarm_interval: float = 10.0  # simulated seconds between alarm evaluations
-    # A rehearsal: the live version is built from this tree (the released one), the template's
-    # own tree is the candidate, published as a new version where it differs, and the traffic
-    # hooks run as functions.
-    base_root: Path | None = None
-    # DEVKIT_FAULTS of the released version (version 1) in a rehearsal, by logical id.
-    base_faults: Mapping[str, str] = field(default_factory=dict)
-    quiet_functions: bool = False  # the functions' output is not echoed (a rehearsal's terminal)
-    seed: int | None = None  # alias routing and injected faults draw from seeded generators
-
-    @property
-    def aws_endpoint(self) -> str:
-        return f"http://{self.host}:{self.aws_port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{self.host}:{self.api_port}"
-
-
-def ensure_free(host: str, port: int) -> None:
-    """Raise ``PortInUse`` if something listens on ``host:port``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise PortInUse(f"port {port} on {host} is in use") from None
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, for a stack started beside others (tests, benchmarks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def local_api_key(data_dir: Path) -> str:
-    """The local API key: made once, kept with the local data."""
-    path = data_dir / "api-key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(24))
-    return path.read_text().strip()
-
-
-def _traffic_hooks(source: Template) -> set[str]:
-    """Functions that only CodeDeploy runs, during deployments: the local stack has no deployments."""
-    hooks = set()
-    for function in resources_of_type(source, "AWS::Serverless::Function").values():
-        for hook in function.get("Properties", {}).get("DeploymentPreference", {}).get("Hooks", {}).values():
-            if isinstance(hook, dict) and "Ref" in hook:
-                hooks.add(hook["Ref"])
-    return hooks
-
-
-def _alias_targets(expanded: Template) -> dict[str, str]:
-    """Alias and version logical ids mapped to the function they belong to."""
-    targets = {}
-    for kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
-        for name, resource in resources_of_type(expanded, kind).items():
-            targets[name] = resource["Properties"]["FunctionName"]["Ref"]
-    return targets
-
-
-def _with_faults(spec: FunctionSpec, faults: str | None) -> FunctionSpec:
-    """The spec with DEVKIT_FAULTS set, when there are faults to inject."""
-    return replace(spec, environment={**spec.environment, "DEVKIT_FAULTS": faults}) if faults else spec
-
-
-def _changed(base: FunctionSpec, candidate: FunctionSpec) -> bool:
-    """True when a new version would be published: code, layers, environment or configuration differ."""
-
-    def fingerprint(spec: FunctionSpec) -> tuple[Any, ...]:
-        return (
-            spec.handler,
-            spec.timeout,
-            spec.memory,
-            sorted(
-                (k, v) for k, v in spec.environment.items() if k != "LAMBDA_TASK_ROOT"
-            ),  # a path is no change
-            [code_digest(path) for path in spec.code_paths],
-        )
-
-    return fingerprint(base) != fingerprint(candidate)
-
-
-def _aliases(expanded: Template) -> dict[str, str]:
-    """Alias logical ids mapped to the alias's name (``live``)."""
-    return {
-        name: str(resource["Properties"]["Name"])
-        for name, resource in resources_of_type(expanded, "AWS::Lambda::Alias").items()
-    }
 
 
 class LocalStack:
@@ -264,24 +136,35 @@ class LocalStack:
         self._state.start()
         if options.base_root is not None:
             for spec in self._function_specs(self.resolver(), hooks_only=True):
-                self.functions.add(_with_faults(spec, options.faults.get(spec.logical_id)))
+                self.functions.add(with_faults(spec, options.faults.get(spec.logical_id)))
                 self.hook_names[spec.logical_id] = spec.name
         self._observe(queue_names)
         workers.join()
         wait_all(list(self.runners.values()))  # raises a worker's start-up failure, if there was one
 
-        apis = gateway.rest_apis(self.expanded, self._invocation_targets(), self.resolver())
+        apis = gateway.rest_apis(self.expanded, self._targets(), self.resolver())
         self.api = apis[0] if apis else None
-        self._server = make_server(options.host, options.api_port, self._wsgi, threaded=True)
+        front = LocalApi(
+            self.api,
+            self.api_key,
+            self.invoke,
+            self.tokens.claims,
+            self.functions,
+            self.metrics,
+            options.clock,
+            options.api_url,
+        )
+        self._server = make_server(options.host, options.api_port, front, threaded=True)
         self._threads.append(threading.Thread(target=self._server.serve_forever, name="api", daemon=True))
         self._pollers = [
-            QueuePoller(mapping, sqs, self.invoke, options.clock) for mapping in self._queue_mappings(sqs)
+            QueuePoller(mapping, sqs, self.invoke, options.clock)
+            for mapping in queue_mappings(self.expanded, self.queue_urls, self._targets(), sqs)
         ]
         self.streams = [
             StreamPoller(
                 mapping, dynamodb, self.client("dynamodbstreams"), sqs, self.invoke, clock=options.clock
             )
-            for mapping in self._stream_mappings()
+            for mapping in stream_mappings(self.expanded, self.table_names, self.queue_urls, self._targets())
         ]
         for thread in [*self._threads, *self._pollers, *self.streams]:
             thread.start()
@@ -307,15 +190,15 @@ class LocalStack:
             self.functions.add(spec)
             faults = options.faults.get(spec.logical_id)
             if options.base_root is None or spec.logical_id not in guarded:  # deployed at once
-                live = self.functions.publish(spec.name, _with_faults(spec, faults))
+                live = self.functions.publish(spec.name, with_faults(spec, faults))
             else:
                 released = base.get(spec.logical_id, spec)
                 live = self.functions.publish(
-                    spec.name, _with_faults(released, options.base_faults.get(spec.logical_id))
+                    spec.name, with_faults(released, options.base_faults.get(spec.logical_id))
                 )
-                if spec.logical_id not in base or _changed(base[spec.logical_id], spec):
+                if spec.logical_id not in base or changed(base[spec.logical_id], spec):
                     self.candidates[spec.logical_id] = self.functions.publish(
-                        spec.name, _with_faults(spec, faults)
+                        spec.name, with_faults(spec, faults)
                     )
             self.functions.set_alias(spec.name, "live", live)
             self.runners[spec.logical_id] = self.functions.functions[spec.name].runners[live]
@@ -370,16 +253,6 @@ class LocalStack:
                 self._state.changed()
         return outcome.value()
 
-    def _invocation_targets(self) -> dict[str, str]:
-        """What an integration or mapping names (a function, version or alias), as ``name:qualifier``."""
-        targets = {logical: f"{name}:live" for logical, name in self.function_names.items()}
-        aliases = _aliases(self.expanded)
-        for alias_or_version, function in _alias_targets(self.expanded).items():
-            if function in self.function_names:
-                qualifier = aliases.get(alias_or_version, "live")
-                targets[alias_or_version] = f"{self.function_names[function]}:{qualifier}"
-        return targets
-
     def _observe(self, queue_names: Mapping[str, str]) -> None:
         """Metrics of the queues, the template's SSM parameters and alarms, and their evaluation."""
         from devkit.aws.cloudwatch.observability import AlarmRunner, Periodic, QueueActivity  # noqa: PLC0415
@@ -387,14 +260,7 @@ class LocalStack:
         options, clock = self.options, self.options.clock
         resolver = self.resolver()
         activity = QueueActivity(ACCOUNT_ID, options.region, queue_names.values())
-        ssm = self.client("ssm")
-        for name, parameter in resources_of_type(self.source, "AWS::SSM::Parameter").items():
-            properties = parameter["Properties"]
-            value = self._local_value(properties["Value"], resolver)
-            ssm.put_parameter(
-                Name=resolver.resolve(properties["Name"]), Value=value, Type="String", Overwrite=True
-            )
-            logger.debug("SSM parameter %s = %s", name, value)
+        put_parameters(self.client("ssm"), self.source, resolver, options.api_url)
         self.alarms = AlarmRunner(self.client("cloudwatch"), self.metrics, clock, self._mirror)
         if options.base_root is None:
             self._put_alarms(self.expanded, resolver)
@@ -430,14 +296,6 @@ class LocalStack:
         now = set(self._put_alarms(self.expanded, self.resolver()))
         return sorted(before - now)
 
-    def _local_value(self, value: Any, resolver: Resolver) -> str:
-        """A parameter's value locally: a reference to the REST API is the local API's URL."""
-        text = value.get("Fn::Sub", "") if isinstance(value, dict) else ""
-        apis = resources_of_type(self.source, "AWS::Serverless::Api")
-        if isinstance(text, str) and any("${" + name + "}" in text for name in apis):
-            return self.options.api_url
-        return str(resolver.resolve(value))
-
     def _create_resources(self) -> "tuple[DynamoDBClient, SQSClient]":
         """The template's tables, queues and user pools in the embedded endpoint; their clients."""
         dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
@@ -456,82 +314,18 @@ class LocalStack:
         ``expanded`` is the template whose other resources it names (the stack's own by default);
         ``released``: every function's version is the released one (1), not the rehearsal's candidate.
         """
-        options, region, queue_names = self.options, self.options.region, self.queue_names
-        expanded = self.expanded if expanded is None else expanded
-        versions = {} if released else self.candidates
-        resources: dict[str, LocalResource] = {}
-        for name, table in self.table_names.items():
-            arn = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"
-            # The stream's real ARN carries its creation time: the stream trigger asks the table.
-            resources[name] = LocalResource(table, {"Arn": arn, "StreamArn": f"{arn}/stream/local"})
-        for name, url in self.queue_urls.items():
-            arn = f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue_names[name]}"
-            resources[name] = LocalResource(
-                url, {"Arn": arn, "QueueUrl": url, "QueueName": queue_names[name]}
-            )
-        for name in resources_of_type(self.source, "AWS::Serverless::Function"):
-            function = f"{options.stack_name}-{name}"
-            arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}"
-            resources[name] = LocalResource(function, {"Arn": arn})
-            # SAM's !Ref Function.Version and !Ref Function.Alias
-            resources[f"{name}.Version"] = LocalResource(f"{arn}:{versions.get(name, '1')}")
-            resources[f"{name}.Alias"] = LocalResource(f"{arn}:live")
-        for name, pool in self.user_pools.items():
-            resources[name] = LocalResource(pool["Ref"], {k: v for k, v in pool.items() if k != "Ref"})
-        for name, client_id in self.pool_clients.items():
-            resources[name] = LocalResource(client_id, {"ClientId": client_id})
-        for name, resource in expanded.get("Resources", {}).items():
-            if name not in resources:
-                resources[name] = self._local_resource(name, resource, resources, versions)
-        # An alarm that names itself (the rollback alarms: after the version they judge) is known by it.
-        named = self._resolving(resources)
-        for name, alarm in resources_of_type(dict(expanded), "AWS::CloudWatch::Alarm").items():
-            if "AlarmName" in alarm["Properties"]:
-                alarm_name = str(named.resolve(alarm["Properties"]["AlarmName"]))
-                arn = f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{alarm_name}"
-                resources[name] = LocalResource(alarm_name, {"Arn": arn})
-        return self._resolving(resources)
-
-    def _resolving(self, resources: Mapping[str, LocalResource]) -> Resolver:
-        options = self.options
-        parameters = {
-            name: str(options.parameters.get(name, definition.get("Default", "")))
-            for name, definition in self.source.get("Parameters", {}).items()
-        }
-        return Resolver(
-            parameters=parameters,
-            resources=dict(resources),
-            conditions=self.source.get("Conditions", {}),
-            region=options.region,
-            stack_name=options.stack_name,
-            mappings=self.source.get("Mappings", {}),
+        names = LocalNames(
+            self.options,
+            self.source,
+            self.table_names,
+            self.queue_urls,
+            self.queue_names,
+            self.user_pools,
+            self.pool_clients,
         )
-
-    def _local_resource(
-        self,
-        name: str,
-        resource: Mapping[str, Any],
-        known: Mapping[str, LocalResource],
-        versions: Mapping[str, str],
-    ) -> LocalResource:
-        """What Ref and GetAtt give locally for a resource of the expanded template."""
-        region, stack = self.options.region, self.options.stack_name
-        kind = resource["Type"]
-        if kind in {"AWS::Lambda::Version", "AWS::Lambda::Alias"}:
-            logical = resource["Properties"]["FunctionName"]["Ref"]
-            function = known[logical].ref
-            version = versions.get(logical, "1")  # !Ref Function.Version: the version this update publishes
-            qualifier = version if kind == "AWS::Lambda::Version" else str(resource["Properties"]["Name"])
-            arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function}:{qualifier}"
-            return LocalResource(arn, {"Version": qualifier})
-        local = f"{stack}-{name}"
-        service = kind.split("::")[1].lower()
-        if kind == "AWS::CloudWatch::Alarm":
-            return LocalResource(local, {"Arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{local}"})
-        arn = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{local}"
-        if kind == "AWS::SNS::Topic":
-            return LocalResource(arn, {"TopicArn": arn, "TopicName": local})
-        return LocalResource(local, {"Arn": arn})
+        return names.resolver(
+            self.expanded if expanded is None else expanded, {} if released else self.candidates
+        )
 
     def _function_specs(
         self,
@@ -541,223 +335,28 @@ class LocalStack:
         *,
         hooks_only: bool = False,
     ) -> Iterator[FunctionSpec]:
-        """Each function as SAM deploys it: Globals merged into its own properties, references resolved.
+        """The template's functions (or another tree's: ``root`` with its ``source``), as SAM deploys them."""
+        root, source = root or self.options.template.parent, source or self.source
+        return function_specs(self.options, resolver, root, source, hooks_only=hooks_only)
 
-        From the template's own folder, or from ``root`` with ``source`` (another tree of the
-        project, such as the version a rehearsal starts from); the traffic hooks only with
-        ``hooks_only``. Lambda mounts layers at /opt: a variable naming /opt names the function's
-        own layer's folder.
-        """
-        options = self.options
-        root = root or options.template.parent
-        source = source or self.source
-        globals_ = source.get("Globals", {}).get("Function", {})
-        layers = resources_of_type(source, "AWS::Serverless::LayerVersion")
-        passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-        hooks = _traffic_hooks(source)
-        for name, function in resources_of_type(source, "AWS::Serverless::Function").items():
-            if (name in hooks) != hooks_only:
-                continue
-            own = function.get("Properties", {})
-            properties = {**globals_, **own}
-            layer_paths = [  # SAM puts the global layers first, then the function's own
-                root / layers[ref["Ref"]]["Properties"]["ContentUri"]
-                for ref in [*globals_.get("Layers", []), *own.get("Layers", [])]
-                if isinstance(ref, dict) and ref.get("Ref") in layers
-            ]
-            code = root / properties.get("CodeUri", ".")
-            variables = resolver.resolve(
-                {
-                    **globals_.get("Environment", {}).get("Variables", {}),
-                    **own.get("Environment", {}).get("Variables", {}),
-                }
-            )
-            function_name = resolver.ref(name)
-            memory = int(resolver.resolve(properties.get("MemorySize", 128)))
-            own_layers = [
-                root / layers[r["Ref"]]["Properties"]["ContentUri"]
-                for r in own.get("Layers", [])
-                if isinstance(r, dict) and r.get("Ref") in layers
-            ]
-            mounted = str((own_layers or layer_paths or [code])[-1])
-            environment = {
-                **passed,
-                **{key: mounted if str(value) == "/opt" else str(value) for key, value in variables.items()},
-                "AWS_ENDPOINT_URL": options.aws_endpoint,
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
-                "AWS_SESSION_TOKEN": "local",
-                "AWS_REGION": options.region,
-                "AWS_DEFAULT_REGION": options.region,
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_LAMBDA_FUNCTION_NAME": function_name,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
-                "LAMBDA_TASK_ROOT": str(code),
-                # The template's LANGUAGE_DETECTION stands; Comprehend's place is the offline stand-in's.
-                "LANGUAGE_SERVICES": "offline",
-                "LANGUAGE_MODEL": str(model_path()),
-                "PYTHONUNBUFFERED": "1",
-                **({"DEVKIT_SEED": str(options.seed)} if options.seed is not None else {}),
-            }
-            yield FunctionSpec(
-                logical_id=name,
-                name=function_name,
-                arn=f"arn:aws:lambda:{options.region}:{ACCOUNT_ID}:function:{function_name}",
-                handler=str(properties["Handler"]),
-                timeout=int(resolver.resolve(properties.get("Timeout", 3))),
-                memory=memory,
-                environment=environment,
-                code_paths=[code, *layer_paths],
-            )
-
-    def _queue_mappings(self, sqs: Any) -> list[QueueMapping]:
-        targets = self._invocation_targets()
-        mappings = []
-        for mapping in resources_of_type(self.expanded, "AWS::Lambda::EventSourceMapping").values():
-            properties = mapping["Properties"]
-            source = properties["EventSourceArn"]
-            if not (isinstance(source, dict) and source.get("Fn::GetAtt", [None])[0] in self.queue_urls):
-                continue
-            url = self.queue_urls[source["Fn::GetAtt"][0]]
-            function = properties["FunctionName"]["Ref"]
-            mappings.append(
-                QueueMapping(
-                    function=targets.get(function, function),
-                    queue_url=url,
-                    queue_arn=queue_arn(sqs, url),
-                    batch_size=int(properties.get("BatchSize", 10)),
-                    batching_window=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
-                    reports_item_failures="ReportBatchItemFailures"
-                    in properties.get("FunctionResponseTypes", []),
-                )
-            )
-        return mappings
-
-    def _stream_mappings(self) -> list[StreamMapping]:
-        """The template's mappings from a table's stream to a function."""
-        targets = self._invocation_targets()
-        mappings = []
-        for mapping in resources_of_type(self.expanded, "AWS::Lambda::EventSourceMapping").values():
-            properties = mapping["Properties"]
-            source = properties["EventSourceArn"]
-            if not (isinstance(source, dict) and source.get("Fn::GetAtt", [None, None])[1] == "StreamArn"):
-                continue
-            destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-            queue = destination.get("Fn::GetAtt", [None])[0] if isinstance(destination, dict) else None
-            named = properties["FunctionName"]  # !Ref of a function or alias, or !GetAtt Function.Arn
-            function = named["Ref"] if "Ref" in named else named["Fn::GetAtt"][0]
-            mappings.append(
-                StreamMapping.from_properties(
-                    targets.get(function, function),
-                    self.table_names[source["Fn::GetAtt"][0]],
-                    properties,
-                    self.queue_urls.get(queue or ""),
-                )
-            )
-        return mappings
+    def _targets(self) -> dict[str, str]:
+        return invocation_targets(self.expanded, self.function_names)
 
     def _describe_mappings(self) -> list[dict[str, Any]]:
-        """The event source mappings, as Lambda's ListEventSourceMappings describes them."""
-
         def arn(reference: str) -> str:
             return str(self.functions.arn(*self.functions.parse(reference)))
 
-        region, queues = self.options.region, {url: name for name, url in self.queue_urls.items()}
-        described = [poller.mapping.describe(arn(poller.mapping.function)) for poller in self._pollers]
-        for stream in self.streams:
-            mapping = stream.mapping
-            table = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{mapping.table}"
-            queue = queues.get(mapping.on_failure_queue_url or "")
-            on_failure = f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{self.queue_names[queue]}" if queue else None
-            described.append(mapping.describe(arn(mapping.function), f"{table}/stream/local", on_failure))
-        return described
+        return describe_mappings(
+            [poller.mapping for poller in self._pollers],
+            [stream.mapping for stream in self.streams],
+            arn,
+            self.queue_urls,
+            self.queue_names,
+            self.options.region,
+        )
 
     def _reloaded(self, spec: FunctionSpec) -> None:
         logger.info("Code changed: %s restarts on this invocation", spec.logical_id)
-
-    # -- HTTP -----------------------------------------------------------------------------------
-
-    def _wsgi(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Any:
-        request = Request(environ)
-        started = time.monotonic()
-        response = self._respond(request)
-        logger.info(
-            "%s %s %d %.1f ms",
-            request.method,
-            request.full_path.rstrip("?"),
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response(environ, start_response)
-
-    def _respond(self, request: Request) -> Response:
-        if request.path == "/openapi.json" and request.method == "GET":
-            return self._openapi()
-        if request.path in {"/docs", "/docs/"} and request.method == "GET":
-            return Response(DOCS_PAGE, content_type="text/html")
-        if request.path.startswith("/docs/static/") and request.method == "GET":
-            return self._static(request.path.removeprefix("/docs/static/"))
-        if self.api is None:
-            return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
-        return gateway.handle(
-            self.api,
-            request,
-            self.api_key,
-            self.invoke,
-            observe=self._record_request,
-            verify_token=self.tokens.claims,
-        )
-
-    def _record_request(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
-        """AWS/ApiGateway metrics of one request, by ApiName and Stage."""
-        if self.api is None:
-            return
-        dimensions = {"ApiName": self.api.name, "Stage": self.api.stage}
-        values = {
-            "Count": (1.0, "Count"),
-            "4XXError": (float(400 <= status < 500), "Count"),
-            "5XXError": (float(status >= 500), "Count"),
-            "Latency": (latency_ms, "Milliseconds"),
-        }
-        if integration_ms is not None:
-            values["IntegrationLatency"] = (integration_ms, "Milliseconds")
-        now = self.options.clock.now()
-        try:
-            self.metrics.put(
-                Datum(MetricId.of("AWS/ApiGateway", name, dimensions), now, value, unit)
-                for name, (value, unit) in values.items()
-            )
-        except Exception:  # a metric must never fail a request
-            logger.exception("API metrics were not recorded")
-
-    def _openapi(self) -> Response:
-        if self.api is None:
-            return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
-        reference = next(
-            operation.integration
-            for resource in self.api.resources
-            for operation in resource.operations.values()
-            if isinstance(operation.integration, str)  # the function's, not a mock
-        )
-        name, qualifier = self.functions.parse(reference)
-        function = self.functions.function(name)
-        alias = function.aliases.get(qualifier)
-        runner = function.runners[alias.version if alias else qualifier or "$LATEST"]
-        document = json.loads(runner.openapi({"version": "local", "url": self.options.api_url}))
-        return gateway.json_response(200, document)
-
-    def _static(self, name: str) -> Response:
-        import swagger_ui_bundle  # noqa: PLC0415 (only the docs page needs it)
-
-        folder = Path(swagger_ui_bundle.swagger_ui_path)
-        path = (folder / name).resolve()
-        if not path.is_file() or folder.resolve() not in path.parents:
-            return gateway.json_response(404, {"message": "Not found"})
-        kinds = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".html": "text/html"}
-        return Response(path.read_bytes(), content_type=kinds.get(path.suffix, "application/octet-stream"))
 
 
 @contextlib.contextmanager

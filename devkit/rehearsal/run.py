@@ -14,7 +14,8 @@ from dataclasses import asdict
 from typing import Any
 
 from devkit.aws.clock import Clock
-from devkit.local.stack import LocalOptions, LocalStack, free_port
+from devkit.local.options import LocalOptions, free_port
+from devkit.local.stack import LocalStack
 from devkit.rehearsal.engine import (
     Deployment,
     DeploymentOutcome,

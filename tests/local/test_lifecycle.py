@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.local.stack import free_port
+from devkit.local.options import free_port
 from devkit.template import ROOT
 from tests.support.http import eventually
 from tests.support.local_stack import start_stack

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from devkit.aws.clock import Clock
-from devkit.local.stack import LocalOptions, LocalStack, free_port
+from devkit.local.options import LocalOptions, free_port
+from devkit.local.stack import LocalStack
 from devkit.rehearsal.load import Traffic
 from devkit.rehearsal.trees import export
 

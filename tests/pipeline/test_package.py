@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from devkit.local.stack import free_port
+from devkit.local.options import free_port
 from devkit.release.pins import CODE_PROPERTIES, unpinned
 from devkit.template import ROOT, expand, load_template, resources_of_type
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit.local.client import LocalClient
-from devkit.local.stack import free_port
+from devkit.local.options import free_port
 from devkit.template import ROOT
 from tests.support.http import Reply, http
 
