@@ -1,6 +1,7 @@
 """A local function's Duration is its handler's run, as Lambda reports it."""
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def handler(event, context):
 
 
 @pytest.fixture
-def runner(tmp_path: Path):
+def runner(tmp_path: Path) -> Iterator[FunctionRunner]:
     (tmp_path / "sleeper.py").write_text(HANDLER)
     spec = FunctionSpec(
         logical_id="Sleeper",
