@@ -65,16 +65,28 @@ security: $(CHECKOV) ## checkov on the application template (as written and expa
 	$(BIN)/python -m devkit.template dist/expanded.json
 	$(CHECKOV) --config-file .checkov.yaml -f template.yaml -f dist/expanded.json -f pipeline/pipeline.yaml -f pipeline/stage.yaml
 
+# The fast run: the application's and the developer kit's units, the handlers, the templates and the
+# pipeline (no stack is started). The local stack's and the rehearsal's suites have their own targets.
+UNIT_TESTS := tests/unit tests/devkit tests/handlers tests/template tests/pipeline tests/bench
+
 .PHONY: unit
-unit: venv ## Unit, handler, template, local-stack and packaging tests, with JUnit and coverage reports
-	$(BIN)/pytest --junitxml=reports/junit.xml --cov --cov-report=xml:reports/coverage.xml --cov-report=term
+unit: venv ## The fast tests: application and developer-kit units, handlers, templates, pipeline (JUnit, coverage)
+	$(BIN)/pytest $(UNIT_TESTS) --junitxml=reports/junit-unit.xml --cov --cov-report=xml:reports/coverage.xml --cov-report=term
+
+.PHONY: stack-tests
+stack-tests: venv ## The local stack end to end, as its users and developers call it (tests/local)
+	$(BIN)/pytest tests/local --junitxml=reports/junit-stack.xml --cov --cov-append --cov-report=xml:reports/coverage.xml
+
+.PHONY: rehearsal-tests
+rehearsal-tests: venv ## Releases rehearsed end to end: canaries, hooks, alarms (tests/rehearsal)
+	$(BIN)/pytest tests/rehearsal --junitxml=reports/junit-rehearsal.xml --cov --cov-append --cov-report=xml:reports/coverage.xml
 
 .PHONY: docs
 docs: venv ## The guides in docs/ as a site in site/ (strict: a broken link or anchor fails)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 .PHONY: test
-test: lint security docs unit ## Everything CI runs
+test: lint security docs unit stack-tests rehearsal-tests ## Everything CI runs
 
 FUZZ_SECONDS ?= 300
 

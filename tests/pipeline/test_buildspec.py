@@ -1,5 +1,6 @@
 """buildspec.yml and buildspec-integration.yml: valid, and running only what the Makefile defines."""
 
+import fnmatch
 import re
 import shlex
 from pathlib import Path
@@ -62,6 +63,8 @@ def test_the_build_lints_scans_tests_and_packages_in_order() -> None:
         "make security",
         "make docs",
         "make unit",
+        "make stack-tests",
+        "make rehearsal-tests",
         "make release-gate",
     ]
     assert phases["build"]["commands"] == ["make package"]
@@ -69,7 +72,7 @@ def test_the_build_lints_scans_tests_and_packages_in_order() -> None:
 
 def test_ci_and_the_build_share_the_test_command() -> None:
     # CI runs make test; the build runs each of its targets, in its order, before the release gate.
-    found = re.search(r"^test: ([a-z ]+) ##", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+    found = re.search(r"^test: ([a-z -]+) ##", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
     pre_build = buildspec("buildspec.yml")["phases"]["pre_build"]["commands"]
 
     assert "make test" in (ROOT / ".ci/run").read_text()
@@ -79,14 +82,19 @@ def test_ci_and_the_build_share_the_test_command() -> None:
     ]
 
 
-def test_codebuild_shows_junit_results_and_cobertura_coverage() -> None:
+def test_codebuild_shows_junit_results_and_cobertura_coverage_of_every_test_target() -> None:
     reports = buildspec("buildspec.yml")["reports"]
-    unit = Path(ROOT / "Makefile").read_text()
+    makefile = Path(ROOT / "Makefile").read_text()
+    junit = re.findall(r"--junitxml=reports/(\S+)", makefile)
+    (pattern,) = reports["tests"]["files"]
 
-    assert reports["unit-tests"]["file-format"] == "JUNITXML"
+    assert reports["tests"]["file-format"] == "JUNITXML"
     assert reports["coverage"]["file-format"] == "COBERTURAXML"
-    assert "--junitxml=reports/junit.xml" in unit
-    assert "--cov-report=xml:reports/coverage.xml" in unit
+    assert len(junit) == len(set(junit)) == 4  # unit, stack, rehearsal; integration has its own
+    assert all(fnmatch.fnmatch(name, pattern) for name in junit if name != "integration.xml")
+    # the first suite starts the coverage data, the others add to it, each writes the report
+    assert makefile.count("--cov-report=xml:reports/coverage.xml") == 3
+    assert makefile.count("--cov-append") == 2
 
 
 def test_dependencies_are_cached_between_builds() -> None:
