@@ -3,10 +3,11 @@
 The real handlers, the shipped model (fastText lid.176) and moto's DynamoDB and SQS. Comprehend
 answers each text it is asked about with the text's label, Translate with a made-up translation
 (neither is reachable here: both are answered on botocore's before-call event, after the call was
-counted). Every text of tests/data/language_evaluation.tsv goes once through the HTTP API and once
+counted). Every text of the evaluation mix (by default the three categories of
+bench/language_detection.py: sentences, phrases and labels) goes once through the HTTP API and once
 through the queue, in batches of 10, in a seeded random order; the translation cache starts warm.
 
-Run: .venv/bin/python bench/hybrid_calls_per_message.py [threshold] [evaluation.tsv]
+Run: .venv/bin/python bench/hybrid_calls_per_message.py [threshold] [evaluation.tsv ...]
 """
 
 import contextlib
@@ -67,14 +68,14 @@ def answer_language_services(clients: AwsClients, labels: dict[str, str]) -> Non
     clients.translate.meta.events.register("before-call.translate.TranslateText", translate)  # type: ignore[arg-type]
 
 
-def texts(evaluation: Path) -> list[tuple[str, str]]:
-    pairs = labelled_texts(evaluation)
+def texts(files: dict[str, Path]) -> list[tuple[str, str]]:
+    pairs = [pair for path in files.values() for pair in labelled_texts(path)]
     random.Random(7).shuffle(pairs)
     return pairs
 
 
-def main(threshold: float, evaluation: Path) -> None:
-    pairs = texts(evaluation)
+def main(threshold: float, files: dict[str, Path]) -> None:
+    pairs = texts(files)
     labels = {text: language for language, text in pairs}
     with counted_aws() as calls:
         settings = Settings.from_environ(
@@ -118,7 +119,8 @@ def main(threshold: float, evaluation: Path) -> None:
                 assert queue(event, Context())["batchItemFailures"] == []  # type: ignore[arg-type]
         queue_calls = dict(calls)
     messages = len(pairs)
-    print(f"AWS calls per message, hybrid at {threshold:.2f}, {messages} texts of {evaluation.name}")
+    names = ", ".join(path.name for path in files.values())
+    print(f"AWS calls per message, hybrid at {threshold:.2f}, {messages} texts of {names}")
     print(f"  HTTP API:              {sum(api_calls.values()) / messages:.3f}  {api_calls}  (target <= 1.10)")
     per_message = sum(queue_calls.values()) / messages
     print(f"  queue, batches of 10:  {per_message:.3f}  {queue_calls}  (target <= 0.12)")

@@ -4,6 +4,7 @@ A benchmark's figures are for people to read (README, closing notes); what break
 the script itself when the code it drives changes. Nothing here times anything.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,16 @@ def run(*arguments: str | Path) -> str:
 def test_language_detection(small_evaluation: Path) -> None:
     output = run("bench/language_detection.py", "0.9", small_evaluation)
 
-    assert "12 texts in 3 languages" in output
+    assert "small: 12 texts in 3 languages" in output
     assert "hybrid at 0.90" in output
+
+
+def test_language_detection_measures_each_category_of_the_yardstick() -> None:
+    output = run("bench/language_detection.py")
+
+    for category in ("sentences", "phrases", "labels"):
+        assert f"{category}: per language at 0.90" in output
+        assert re.search(rf"^  {category} +61 ", output, flags=re.MULTILINE), output[:2000]
 
 
 def test_hybrid_calls_per_message(small_evaluation: Path) -> None:
