@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from devkit.aws.apigateway import gateway
+from devkit.aws.apigateway.apis import RestApi
 from devkit.aws.clock import Clock
 from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
 
@@ -33,7 +34,7 @@ class LocalApi:
 
     def __init__(  # noqa: PLR0917 (what the API's port is made of)
         self,
-        rest_api: gateway.RestApi | None,
+        rest_api: RestApi | None,
         api_key: str,
         invoke: gateway.Invoke,
         verify_token: gateway.VerifyToken,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devkit.aws.apigateway import gateway
+from devkit.aws.apigateway.apis import RestApi, rest_apis
 from devkit.aws.awslambda.queue_poller import QueuePoller
 from devkit.aws.awslambda.stream_poller import StreamPoller
 from devkit.aws.cloudwatch.metrics import MetricStore
@@ -45,7 +45,7 @@ class LocalStack:
         self.pool_clients: dict[str, str] = {}
         self.source: Template = {}
         self.expanded: Template = {}
-        self.api: gateway.RestApi | None = None
+        self.api: RestApi | None = None
         self.table_names: dict[str, str] = {}
         self.queue_urls: dict[str, str] = {}
         self.runners: dict[str, FunctionRunner] = {}  # the live version's worker, by logical id
@@ -142,7 +142,7 @@ class LocalStack:
         workers.join()
         wait_all(list(self.runners.values()))  # raises a worker's start-up failure, if there was one
 
-        apis = gateway.rest_apis(self.expanded, self._targets(), self.resolver())
+        apis = rest_apis(self.expanded, self._targets(), self.resolver())
         self.api = apis[0] if apis else None
         front = LocalApi(
             self.api,

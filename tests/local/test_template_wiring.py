@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from devkit.aws.apigateway.gateway import rest_apis
+from devkit.aws.apigateway.apis import rest_apis
 from devkit.local.options import LocalOptions, free_port
 from devkit.local.stack import LocalStack, running
 from devkit.template import expand, load_template, resources_of_type

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from devkit.aws.apigateway.gateway import rest_apis
+from devkit.aws.apigateway.apis import rest_apis
 from devkit.template.deployed import DeployedStack
 
 SIGNED_IN_ROUTES = {("post", "/messages"), ("get", "/messages/me"), ("get", "/messages/{user}")}

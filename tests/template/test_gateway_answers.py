@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from devkit.aws.apigateway.gateway import MockAnswer, RestApi, rest_apis
+from devkit.aws.apigateway.apis import MockAnswer, RestApi, rest_apis
 from devkit.template import expand, resources_of_type
 from devkit.template.intrinsics import offline_resolver
 from store_reply_api.app import METHODS_BY_PATH

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from devkit.aws.apigateway.gateway import rest_apis
+from devkit.aws.apigateway.apis import rest_apis
 from store_reply_api.openapi import openapi_document
 
 # What every operation can answer (docs/api.md, "The API"); the success and the operation's own follow.

@@ -7,14 +7,8 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from devkit.aws.apigateway.gateway import (
-    MAX_PAYLOAD_BYTES,
-    RestApi,
-    handle,
-    proxy_event,
-    proxy_response,
-    rest_apis,
-)
+from devkit.aws.apigateway.apis import RestApi, rest_apis
+from devkit.aws.apigateway.gateway import MAX_PAYLOAD_BYTES, handle, proxy_event, proxy_response
 from devkit.template import expand
 
 
