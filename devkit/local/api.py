@@ -12,6 +12,7 @@ from devkit.aws.apigateway import gateway
 from devkit.aws.apigateway.apis import RestApi
 from devkit.aws.clock import Clock
 from devkit.aws.cloudwatch.metrics import Datum, MetricId, MetricStore
+from devkit.aws.responses import json_response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -67,7 +68,7 @@ class LocalApi:
         if request.path.startswith("/docs/static/") and request.method == "GET":
             return self._static(request.path.removeprefix("/docs/static/"))
         if self.rest_api is None:
-            return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
+            return json_response(404, {"message": "template.yaml declares no REST API"})
         return gateway.handle(
             self.rest_api,
             request,
@@ -101,7 +102,7 @@ class LocalApi:
 
     def _openapi(self) -> Response:
         if self.rest_api is None:
-            return gateway.json_response(404, {"message": "template.yaml declares no REST API"})
+            return json_response(404, {"message": "template.yaml declares no REST API"})
         reference = next(
             operation.integration
             for resource in self.rest_api.resources
@@ -113,7 +114,7 @@ class LocalApi:
         alias = function.aliases.get(qualifier) if qualifier else None
         runner = function.runners[alias.version if alias else qualifier or "$LATEST"]
         document = json.loads(runner.openapi({"version": "local", "url": self.url}))
-        return gateway.json_response(200, document)
+        return json_response(200, document)
 
     def _static(self, name: str) -> Response:
         import swagger_ui_bundle  # noqa: PLC0415 (only the docs page needs it)
@@ -121,6 +122,6 @@ class LocalApi:
         folder = Path(swagger_ui_bundle.swagger_ui_path)
         path = (folder / name).resolve()
         if not path.is_file() or folder.resolve() not in path.parents:
-            return gateway.json_response(404, {"message": "Not found"})
+            return json_response(404, {"message": "Not found"})
         kinds = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".html": "text/html"}
         return Response(path.read_bytes(), content_type=kinds.get(path.suffix, "application/octet-stream"))

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,6 +20,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from devkit.aws.apigateway.apis import MockAnswer, Resource, RestApi
+from devkit.aws.responses import json_response
 from devkit.template.intrinsics import ACCOUNT_ID
 
 logger = logging.getLogger(__name__)
@@ -114,13 +115,6 @@ def proxy_response(result: Any) -> Response:
     body = result.get("body") or ""
     payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     return Response(payload, status=result["statusCode"], headers=headers)
-
-
-def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON response made by the gateway itself."""
-    return Response(
-        json.dumps(body), status=status, headers=dict(headers or {}), content_type="application/json"
-    )
 
 
 def gateway_response(api: RestApi, kind: str, request: Request, default: tuple[int, str]) -> Response:
