@@ -66,7 +66,8 @@ security: $(CHECKOV) ## checkov on the application template (as written and expa
 	$(CHECKOV) --config-file .checkov.yaml -f template.yaml -f dist/expanded.json -f pipeline/pipeline.yaml -f pipeline/stage.yaml
 
 # The fast run: the application's and the developer kit's units, the handlers, the templates and the
-# pipeline (no stack is started). The local stack's and the rehearsal's suites have their own targets.
+# pipeline (no stack is started). The local stack's and the rehearsal's suites have their own targets;
+# they measure no coverage: the application's code runs there in the functions' worker processes.
 UNIT_TESTS := tests/unit tests/devkit tests/handlers tests/template tests/pipeline tests/bench
 
 .PHONY: unit
@@ -75,11 +76,11 @@ unit: venv ## The fast tests: application and developer-kit units, handlers, tem
 
 .PHONY: stack-tests
 stack-tests: venv ## The local stack end to end, as its users and developers call it (tests/local)
-	$(BIN)/pytest tests/local --junitxml=reports/junit-stack.xml --cov --cov-append --cov-report=xml:reports/coverage.xml
+	$(BIN)/pytest tests/local --junitxml=reports/junit-stack.xml
 
 .PHONY: rehearsal-tests
 rehearsal-tests: venv ## Releases rehearsed end to end: canaries, hooks, alarms (tests/rehearsal)
-	$(BIN)/pytest tests/rehearsal --junitxml=reports/junit-rehearsal.xml --cov --cov-append --cov-report=xml:reports/coverage.xml
+	$(BIN)/pytest tests/rehearsal --junitxml=reports/junit-rehearsal.xml
 
 .PHONY: docs
 docs: venv ## The guides in docs/ as a site in site/ (strict: a broken link or anchor fails)

@@ -86,10 +86,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+def within_an_hour(text: str) -> int:
+    seconds = int(text)
+    if not 0 < seconds < 3600:
+        raise argparse.ArgumentTypeError("between 1 and 3599 seconds (the users' ID tokens last an hour)")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=4)
-    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument(
+        "--seconds", type=within_an_hour, default=30, help="under 3600: the ID tokens last an hour"
+    )
     arguments = parser.parse_args()
     executable = locust()
 

@@ -19,7 +19,9 @@ MESSAGES = [
 ]
 
 
-TOKENS: list[str] = json.loads(os.environ["LOAD_TOKENS"])
+if "LOAD_TOKENS" not in os.environ:
+    raise SystemExit("bench/locustfile.py: run it through bench/local_api_load.py, which signs the users in")
+TOKENS: list[str] = json.loads(os.environ["LOAD_TOKENS"])  # ID tokens last an hour
 
 
 class Sender(HttpUser):

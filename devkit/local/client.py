@@ -52,7 +52,9 @@ class LocalClient:
     """The local stack's API and embedded AWS endpoint, called as its users and developers do.
 
     ``pool`` is the user pool's id where the caller knows it; otherwise it is found by the stack's
-    name. ID tokens are kept per user (they last an hour, longer than any local run needs).
+    name. ID tokens are kept per user and password (they last an hour). Safe to share between
+    threads: the boto3 clients come from this client's own session, each built once, and a user
+    is signed up and in by one thread at a time.
     """
 
     def __init__(
@@ -66,18 +68,22 @@ class LocalClient:
     ) -> None:
         self.api_url, self.aws_endpoint = api_url.rstrip("/"), aws_endpoint.rstrip("/")
         self.stack_name, self.region, self.pool = stack_name, region, pool
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[tuple[str, str], str] = {}
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
         self._lock = threading.Lock()
+        self._signing_in = threading.Lock()
 
     def aws(self, service: str) -> Any:
         """A boto3 client of the embedded endpoint (any credentials do)."""
         with self._lock:
             if service not in self._clients:
-                import boto3  # noqa: PLC0415 (only the callers that reach AWS pay for it)
+                if self._session is None:  # boto3's default session is not safe between threads
+                    import boto3  # noqa: PLC0415 (only the callers that reach AWS pay for it)
 
-                self._clients[service] = boto3.client(
-                    service,  # type: ignore[call-overload]
+                    self._session = boto3.session.Session()
+                self._clients[service] = self._session.client(
+                    service,
                     endpoint_url=self.aws_endpoint,
                     region_name=self.region,
                     aws_access_key_id="local",
@@ -87,11 +93,12 @@ class LocalClient:
 
     def id_token(self, user: str, password: str = LOCAL_PASSWORD) -> str:
         """An ID token for ``user`` from the pool's public app client, signed up first if needed."""
-        if user not in self._tokens:
-            token = id_token(self.aws("cognito-idp"), self.stack_name, user, password, pool=self.pool)
-            with self._lock:
-                self._tokens[user] = token
-        return self._tokens[user]
+        key = (user, password)
+        with self._signing_in:
+            if key not in self._tokens:
+                cognito = self.aws("cognito-idp")
+                self._tokens[key] = id_token(cognito, self.stack_name, user, password, pool=self.pool)
+            return self._tokens[key]
 
     def headers_of(self, user: str | None = None, api_key: str | None = None) -> dict[str, str]:
         """The headers of a request signed in as ``user`` (if any), with the API key (if any)."""

@@ -35,7 +35,7 @@ def _alias_targets(expanded: Template) -> dict[str, str]:
     return targets
 
 
-def with_faults(spec: FunctionSpec, faults: str | None) -> FunctionSpec:
+def spec_with_faults(spec: FunctionSpec, faults: str | None) -> FunctionSpec:
     """The spec with DEVKIT_FAULTS set, when there are faults to inject."""
     return replace(spec, environment={**spec.environment, "DEVKIT_FAULTS": faults}) if faults else spec
 

@@ -5,6 +5,7 @@ a redrive policy or a visibility timeout.
 """
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+logger = logging.getLogger("devkit.local")
 
 # The user pool settings moto keeps and enforces (password policy, user name case, sign-up).
 POOL_PROPERTIES = (
@@ -131,4 +134,5 @@ def put_parameters(ssm: Any, source: Template, resolver: Resolver, api_url: str)
         name = str(resolver.resolve(properties["Name"]))
         values[name] = api_url if names_api else str(resolver.resolve(value))
         ssm.put_parameter(Name=name, Value=values[name], Type="String", Overwrite=True)
+        logger.debug("SSM parameter %s = %s", name, values[name])
     return values

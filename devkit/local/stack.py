@@ -17,7 +17,7 @@ from devkit.aws.cloudwatch.metrics import MetricStore
 from devkit.aws.cognito.tokens import CognitoTokens
 from devkit.local.api import LocalApi
 from devkit.local.client import LocalClient
-from devkit.local.functions import changed, function_specs, invocation_targets, with_faults
+from devkit.local.functions import changed, function_specs, invocation_targets, spec_with_faults
 from devkit.local.mappings import describe_mappings, queue_mappings, stream_mappings
 from devkit.local.names import LocalNames
 from devkit.local.options import LocalOptions, ensure_free, local_api_key
@@ -136,7 +136,7 @@ class LocalStack:
         self._state.start()
         if options.base_root is not None:
             for spec in self._function_specs(self.resolver(), hooks_only=True):
-                self.functions.add(with_faults(spec, options.faults.get(spec.logical_id)))
+                self.functions.add(spec_with_faults(spec, options.faults.get(spec.logical_id)))
                 self.hook_names[spec.logical_id] = spec.name
         self._observe(queue_names)
         workers.join()
@@ -190,15 +190,15 @@ class LocalStack:
             self.functions.add(spec)
             faults = options.faults.get(spec.logical_id)
             if options.base_root is None or spec.logical_id not in guarded:  # deployed at once
-                live = self.functions.publish(spec.name, with_faults(spec, faults))
+                live = self.functions.publish(spec.name, spec_with_faults(spec, faults))
             else:
                 released = base.get(spec.logical_id, spec)
                 live = self.functions.publish(
-                    spec.name, with_faults(released, options.base_faults.get(spec.logical_id))
+                    spec.name, spec_with_faults(released, options.base_faults.get(spec.logical_id))
                 )
                 if spec.logical_id not in base or changed(base[spec.logical_id], spec):
                     self.candidates[spec.logical_id] = self.functions.publish(
-                        spec.name, with_faults(spec, faults)
+                        spec.name, spec_with_faults(spec, faults)
                     )
             self.functions.set_alias(spec.name, "live", live)
             self.runners[spec.logical_id] = self.functions.functions[spec.name].runners[live]
@@ -223,25 +223,16 @@ class LocalStack:
     @property
     def users(self) -> LocalClient:
         """The stack's API and endpoint as its users call them, signed in through its pool."""
-        pool = next((pool["Ref"] for pool in self.user_pools.values()), None)
-        if self._users is None or self._users.pool != pool:
+        if self._users is None:
             options = self.options
             self._users = LocalClient(
-                options.api_url,
-                options.aws_endpoint,
-                stack_name=options.stack_name,
-                region=options.region,
-                pool=pool,
+                options.api_url, options.aws_endpoint, stack_name=options.stack_name, region=options.region
             )
         return self._users
 
     def client(self, service: str) -> Any:
         """A boto3 client for the embedded AWS endpoint."""
         return self.users.aws(service)
-
-    def id_token(self, user: str) -> str:
-        """An ID token of this stack's user pool for ``user``, signed up first if needed."""
-        return self.users.id_token(user)
 
     def invoke(self, function: str, event: dict[str, Any], request_id: str | None) -> Any:
         """Invoke a function by logical id (its live alias) or ``name:qualifier``; raise on its error."""
@@ -305,6 +296,9 @@ class LocalStack:
             raise RuntimeError(f"queue URLs differ from those the functions were given: {created}")
         cognito = self.client("cognito-idp")
         self.user_pools, self.pool_clients = create_user_pools(cognito, self.source, self.resolver().resolve)
+        if self.user_pools:  # the users sign in through the template's one pool
+            (pool,) = [p["Ref"] for p in self.user_pools.values()]
+            self.users.pool = pool
         self.tokens = CognitoTokens(cognito, self.options.aws_endpoint, self.options.region)
         return dynamodb, sqs
 

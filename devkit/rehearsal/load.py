@@ -48,14 +48,14 @@ class Traffic(threading.Thread):
         self.answers: Counter[int | str] = Counter()
         self._stopping = threading.Event()
         self._users = stack.users
+        if kind == "queue":
+            self._users.aws("sqs")  # made here, before the sender's thread starts
 
     @classmethod
-    def sign_in(cls, stack: LocalStack) -> list[str]:
+    def sign_in(cls, stack: LocalStack) -> None:
         """The load's users, signed up and in once, before any sender starts (their tokens are kept)."""
-        users = [f"rehearsal-{n}" for n in range(cls.USERS)]
-        for user in users:
+        for user in (f"rehearsal-{n}" for n in range(cls.USERS)):
             stack.users.id_token(user)
-        return users
 
     def stop(self) -> None:
         self._stopping.set()

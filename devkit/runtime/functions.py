@@ -116,8 +116,12 @@ class FunctionRunner:
         qualifier: str | None = None,
         client_context: Mapping[str, Any] | None = None,
     ) -> Outcome:
-        """Invoke the handler with ``event``: the outcome, a function error included."""
-        started = time.monotonic()
+        """Invoke the handler with ``event``: the outcome, a function error included.
+
+        Its Duration is Lambda's: the handler's run (timed in the worker), a timeout's limit, or for
+        a worker that could not start or exited, the time from when it was this request's (never
+        the wait for the worker while it serves another request, which Lambda would not make).
+        """
         request = {
             "event": event,
             "request_id": request_id,
@@ -126,13 +130,14 @@ class FunctionRunner:
             "qualifier": qualifier,
             "client_context": dict(client_context) if client_context else None,
         }
+        turn: list[float] = []  # when the worker became this request's
         try:
-            reply = self._request(request)
+            reply = self._request(request, turn)
         except InvocationFailed as error:
-            return Outcome(None, str(error), [], (time.monotonic() - started) * 1000)
-        # Lambda's Duration is the handler's run, not the wait for a free execution environment
-        # (here, for the worker's lock while it serves another request) nor the hand-over.
-        ran_ms = float(reply.get("ran_ms", (time.monotonic() - started) * 1000))
+            timed_out = str(error).startswith("Task timed out")
+            ran_ms = self.spec.timeout * 1000 if timed_out else (time.monotonic() - turn[0]) * 1000
+            return Outcome(None, str(error), [], ran_ms)
+        ran_ms = float(reply.get("ran_ms", (time.monotonic() - turn[0]) * 1000))
         milliseconds = ran_ms + float(reply.get("extra_ms", 0.0))
         return Outcome(reply.get("result"), reply.get("error"), reply.get("logs", []), milliseconds)
 
@@ -144,8 +149,10 @@ class FunctionRunner:
         result: str = reply["result"]
         return result
 
-    def _request(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, request: dict[str, Any], turn: list[float] | None = None) -> dict[str, Any]:
         with self._lock:
+            if turn is not None:
+                turn.append(time.monotonic())
             fingerprint = code_fingerprint(self.spec.code_paths)
             if fingerprint != self._fingerprint:
                 self._fingerprint = fingerprint

@@ -19,15 +19,14 @@ def handler(event, context):
 """
 
 
-@pytest.fixture
-def runner(tmp_path: Path) -> Iterator[FunctionRunner]:
-    (tmp_path / "sleeper.py").write_text(HANDLER)
-    spec = FunctionSpec(
+def spec_of(folder: Path, timeout: int = 10) -> FunctionSpec:
+    (folder / "sleeper.py").write_text(HANDLER)
+    return FunctionSpec(
         logical_id="Sleeper",
         name="sleeper",
         arn="arn:aws:lambda:eu-west-1:123456789012:function:sleeper",
         handler="sleeper.handler",
-        timeout=10,
+        timeout=timeout,
         memory=128,
         environment={
             "AWS_LAMBDA_FUNCTION_NAME": "sleeper",
@@ -35,8 +34,13 @@ def runner(tmp_path: Path) -> Iterator[FunctionRunner]:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
             "AWS_REGION": "eu-west-1",
         },
-        code_paths=[tmp_path],
+        code_paths=[folder],
     )
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[FunctionRunner]:
+    spec = spec_of(tmp_path)
     runner = FunctionRunner(spec, quiet=True)
     runner.start()
     yield runner
@@ -77,3 +81,14 @@ def test_a_handler_error_is_reported_as_lambda_reports_it(runner: FunctionRunner
     with pytest.raises(InvocationFailed, match="no such user"):
         outcome.value()
     assert runner.run({"seconds": 0}).value() == {"slept": 0}
+
+
+def test_a_timed_out_invocation_lasts_its_timeout(tmp_path: Path) -> None:
+    runner = FunctionRunner(spec_of(tmp_path, timeout=1), quiet=True)
+    try:
+        outcome = runner.run({"seconds": 3})
+    finally:
+        runner.stop()
+
+    assert outcome.error == "Task timed out after 1.00 seconds"
+    assert outcome.milliseconds == 1000
