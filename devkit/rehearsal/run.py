@@ -216,11 +216,14 @@ def _verdict(
 
 
 def _why(reason: str, stack: LocalStack, ports: StackPorts) -> str:
-    """What decided a stop: the alarm's datapoints, or the problems the hook reported."""
+    """What decided a stop: the datapoints that put the alarm in ALARM, or the problems the hook
+    reported."""
     for name, record in stack.alarms.alarms.items():
-        if name in reason and record.last is not None:
-            values = ", ".join("-" if v is None else f"{v:g}" for _, v in record.last.datapoints)
-            return f" (datapoints, oldest first: [{values}]; {record.last.reason})"
+        fired = [e for _, alarm, _, new, e in stack.alarms.changes if alarm == name and new == "ALARM"]
+        evaluation = fired[-1] if fired else record.last
+        if name in reason and evaluation is not None:
+            values = ", ".join("-" if v is None else f"{v:g}" for _, v in evaluation.datapoints)
+            return f" (datapoints, oldest first: [{values}]; {evaluation.reason})"
     for hook, run in ports.hook_runs.items():
         if hook in reason:
             run.join(timeout=60)  # it reports before its invocation returns the problems
