@@ -1,4 +1,4 @@
-"""``python -m devkit.local start|reset|send|alarms``: what the make targets of the same names run."""
+"""``python -m devkit.local start|reset|send|alarms|token``: what the make targets of the same names run."""
 
 import argparse
 import json
@@ -28,13 +28,15 @@ def banner(stack: LocalStack, seconds: float) -> str:
     queue = stack.queue_urls.get("MessagesQueue", next(iter(stack.queue_urls.values()), ""))
     dead_letters = stack.queue_urls.get("MessagesDeadLetterQueue", "")
     api = options.api_url
+    # make token and make send reach the endpoint on AWS_PORT (3001 unless the stack was told otherwise)
+    port = f" AWS_PORT={options.aws_port}" if options.aws_port != DEFAULTS.aws_port else ""
     lines = [
         f"Store & Reply is running locally (started in {seconds:.1f} s). Press Ctrl-C to stop.",
         "",
         f"  API            {api}",
         f"                 curl -s '{api}/send?user=alice&message=Vielen%20Dank%20f%C3%BCr%20die%20Hilfe'"
         "   (anonymous)",
-        "  Sign in        TOKEN=$(make -s token AS=alice)   (signs alice up first; password "
+        f"  Sign in        TOKEN=$(make -s token AS=alice{port})   (signs alice up first; password "
         f"{LOCAL_PASSWORD})",
         f'                 curl -s -X POST {api}/messages -H "Authorization: $TOKEN" \\',
         "                   -H 'Content-Type: application/json' \\",
@@ -48,10 +50,10 @@ def banner(stack: LocalStack, seconds: float) -> str:
         f"  Queue          {queue}",
         f"  Dead letters   {dead_letters}",
         "  Send to the queue:",
-        """                 make send MESSAGE='{"user": "alice", "message": "Gracias"}'""",
-        f"                 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --region {options.region} \\",
-        f"                   --endpoint-url {options.aws_endpoint} sqs send-message \\",
-        f"                   --queue-url {queue} --message-body '...'",
+        f"""                 make send{port} MESSAGE='{{"user": "alice", "message": "Gracias"}}'""",
+        "                 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x .venv/bin/aws \\",
+        f"                   --region {options.region} --endpoint-url {options.aws_endpoint} \\",
+        f"                   sqs send-message --queue-url {queue} --message-body '...'",
         f"  Data           {options.data_dir} (kept across restarts; make reset clears it)",
         "  Code           edits under functions/ and layers/ apply on the next request or batch",
         "",

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--faults",
         default="",
-        help="errors=R, http5xx=R, latency=MS, degraded=R, nolocal=R, crash, or hook-silent",
+        help="comma-separated: errors=R, http5xx=R, latency=MS, degraded=R, nolocal=R, lose=R, "
+        "wronglanguage=R, wrongreply=R (R@TEXT: only events containing TEXT), crash, hook-silent",
     )
     parser.add_argument(
         "--base-faults", default="", help="faults of the released version: an incident the release must fix"
