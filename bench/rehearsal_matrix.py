@@ -28,6 +28,8 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -176,13 +178,17 @@ def main() -> None:
         layer = work / "candidate/layers/shared/store_reply/replies.py"
         layer.write_text(layer.read_text() + "\n# a change to the shared layer\n")
         arguments.results.parent.mkdir(parents=True, exist_ok=True)
+        # Each run in a process of its own: moto's backends live as long as their process, and a run
+        # started in the last one's would find every earlier run's items in its tables.
+        fresh = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), max_tasks_per_child=1)
         for name in names:
             done = {run["seed"] for run in runs if run["scenario"] == name}
             for seed in (s for s in range(arguments.runs) if s not in done):
-                run = run_once(work, name, seed, arguments.speed, rev)
+                run = fresh.submit(run_once, work, name, seed, arguments.speed, rev).result()
                 with arguments.results.open("a") as out:
                     out.write(json.dumps(run) + "\n")
                 runs.append(run)
+        fresh.shutdown()
         shutil.rmtree(work, ignore_errors=True)
     table(runs, names)
 

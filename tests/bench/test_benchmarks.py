@@ -4,10 +4,12 @@ A benchmark's figures are for people to read (README, closing notes); what break
 the script itself when the code it drives changes. Nothing here times anything.
 """
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +84,44 @@ def test_cold_start_measures_what_it_says(code: str) -> None:
     milliseconds = cold_start.measure(Path(sys.executable), getattr(cold_start, code))
 
     assert milliseconds > 0
+
+
+def test_rehearsal_matrix_shows_the_recorded_runs_of_this_revision(tmp_path: Path) -> None:
+    revision = run("-c", "from devkit.rehearsal.trees import revision; print(revision())").strip()
+    failed = {"status": "Failed", "weight": 0.1, "minute": 4.2, "decided_by": "ApiPersistenceAlarm"}
+    promoted = {"status": "Succeeded", "weight": 0, "minute": 0.0, "decided_by": ""}
+
+    def record(rev: str, scenario: str, seed: int, code: int, deployments: dict[str, Any]) -> dict[str, Any]:
+        common = {"speed": 15, "verdict": "", "wall_s": 27.0}
+        return {"revision": rev, "scenario": scenario, "seed": seed, "exit_code": code, **common,
+                "deployments": deployments}  # fmt: skip
+
+    records = [
+        *(
+            record(
+                revision,
+                "lose=0.25@users",
+                seed,
+                1,
+                {"ApiFunction": failed, "QueueConsumerFunction": promoted},
+            )
+            for seed in range(3)
+        ),
+        record("elsewhere", "clean", 0, 0, {"ApiFunction": promoted}),
+    ]
+    results = tmp_path / "matrix.jsonl"
+    results.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+    output = run("bench/rehearsal_matrix.py", "--show", "--results", results)
+
+    (row,) = [line for line in output.splitlines() if line.startswith("lose=0.25@users")]
+    assert row.split()[1:7] == [
+        "3",
+        "0",
+        "3",
+        "3",
+        "0",
+        "0",
+    ]  # runs, promoted, stopped, Api, Consumer, at 100 %
+    assert "ApiPersistenceAlarm x3" in row
+    assert not any(line.startswith("clean") for line in output.splitlines())  # another revision's
