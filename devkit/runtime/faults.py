@@ -205,18 +205,19 @@ def _untranslated_replies(fault: Fault) -> None:
 
 
 def install_port_faults(faults: Faults) -> None:
-    if faults.degraded.rate > 0:
-        _degrade_language_services(faults.degraded)
-    if faults.nolocal.rate > 0:
-        _silence_local_model(faults.nolocal)
-    if faults.lose.rate > 0:
-        _lose_writes(faults.lose)
-    if faults.http5xx.rate > 0:
-        _failing_writes(faults.http5xx)
-    if faults.wronglanguage.rate > 0:
-        _take_for_the_reply_language(faults.wronglanguage)
-    if faults.wrongreply.rate > 0:
-        _untranslated_replies(faults.wrongreply)
+    """Install each port fault ``faults`` strikes with (a rate above 0)."""
+    installers = {
+        "degraded": _degrade_language_services,
+        "nolocal": _silence_local_model,
+        "lose": _lose_writes,
+        "http5xx": _failing_writes,
+        "wronglanguage": _take_for_the_reply_language,
+        "wrongreply": _untranslated_replies,
+    }
+    for name, install in installers.items():
+        fault: Fault = getattr(faults, name)
+        if fault.rate > 0:
+            install(fault)
 
 
 def with_faults(handler: Callable[..., Any], faults: Faults) -> Callable[..., Any]:
