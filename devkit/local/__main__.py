@@ -103,15 +103,9 @@ def reset(data_dir: Path) -> int:
     return 0
 
 
-def _client(options: LocalOptions) -> LocalClient:
-    return LocalClient(
-        options.api_url, options.aws_endpoint, stack_name=options.stack_name, region=options.region
-    )
-
-
 def send(options: LocalOptions, body: str) -> int:
     """Send one message to the running stack's queue."""
-    users = _client(options)
+    users = LocalClient.of(options)
     url = users.queue_url()
     print(json.dumps({"queue": url, "messageId": users.send_to_queue(body, url)}))
     return 0
@@ -120,7 +114,7 @@ def send(options: LocalOptions, body: str) -> int:
 def token(options: LocalOptions, user: str, password: str) -> int:
     """Print an ID token for ``user`` from the running stack's user pool (signed up first if needed)."""
     try:
-        print(_client(options).id_token(user, password))
+        print(LocalClient.of(options).id_token(user, password))
     except Exception as error:  # noqa: BLE001 (the usual cause: nothing runs there)
         print(f"make token: {error} (is the stack running on {options.aws_endpoint}?)", file=sys.stderr)
         return 2

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from devkit.aws.cognito.users import LOCAL_PASSWORD, id_token
+from devkit.local.options import LocalOptions
 
-LOCAL_STACK_NAME = "store-and-reply-local"
-LOCAL_REGION = "us-east-1"
+DEFAULTS = LocalOptions()
 
 
 @dataclass
@@ -62,8 +62,8 @@ class LocalClient:
         api_url: str,
         aws_endpoint: str,
         *,
-        stack_name: str = LOCAL_STACK_NAME,
-        region: str = LOCAL_REGION,
+        stack_name: str = DEFAULTS.stack_name,
+        region: str = DEFAULTS.region,
         pool: str | None = None,
     ) -> None:
         self.api_url, self.aws_endpoint = api_url.rstrip("/"), aws_endpoint.rstrip("/")
@@ -73,6 +73,13 @@ class LocalClient:
         self._session: Any = None
         self._lock = threading.Lock()
         self._signing_in = threading.Lock()
+
+    @classmethod
+    def of(cls, options: LocalOptions) -> "LocalClient":
+        """A client of the stack ``options`` describe (its ports, name and region)."""
+        return cls(
+            options.api_url, options.aws_endpoint, stack_name=options.stack_name, region=options.region
+        )
 
     def aws(self, service: str) -> Any:
         """A boto3 client of the embedded endpoint (any credentials do)."""

@@ -224,10 +224,7 @@ class LocalStack:
     def users(self) -> LocalClient:
         """The stack's API and endpoint as its users call them, signed in through its pool."""
         if self._users is None:
-            options = self.options
-            self._users = LocalClient(
-                options.api_url, options.aws_endpoint, stack_name=options.stack_name, region=options.region
-            )
+            self._users = LocalClient.of(self.options)
         return self._users
 
     def client(self, service: str) -> Any:
