@@ -29,7 +29,7 @@ from pathlib import Path
 
 from devkit.runtime.language_model import labelled_texts, model_path
 from store_reply.adapters.fasttext import FastTextLanguageIdentifier
-from store_reply.detection import SERVICE_MINIMUM_CHARS, LanguagePolicy
+from store_reply.detection import LanguagePolicy
 from store_reply.models import DecidedBy
 from store_reply.settings import Settings
 
@@ -120,18 +120,15 @@ def load(path: Path, identifier: FastTextLanguageIdentifier, threshold: float) -
 
 
 def rescored(scored: list[Scored], threshold: float) -> list[Scored]:
-    """The same texts decided at another threshold (the model's guesses are kept)."""
-    return [
-        replace(
-            item,
-            decided_by=DecidedBy.LOCAL
-            if item.probability >= threshold
-            else DecidedBy.SERVICE
-            if len(item.text.strip()) >= SERVICE_MINIMUM_CHARS
-            else DecidedBy.UNDETERMINED,
-        )
-        for item in scored
-    ]
+    """The same texts decided by the policy at another threshold (the model's answers are kept)."""
+    answers = {item.text: (item.guess, item.probability) for item in scored}
+
+    class Remembered:
+        def identify(self, text: str) -> tuple[str, float]:
+            return answers[text]
+
+    policy = LanguagePolicy("hybrid", local=Remembered(), service=Asked(), confidence=threshold)
+    return [replace(item, decided_by=policy.decide(item.text).decided_by) for item in scored]
 
 
 @dataclass(frozen=True)
